@@ -1,0 +1,49 @@
+# frozen_string_literal: true
+
+module StatsTracker
+  # Root of every error the gem raises on purpose. Defined in Ruby before the native
+  # extension loads, so the extension can look the classes up at init and raise them.
+  class Error < StandardError; end
+
+  # The page yields no statistics. #reason is a Symbol naming why (see REASONS).
+  class ParseError < Error
+    REASONS = %i[
+      empty not_html too_large truncated too_deep not_found rate_limited
+      login_required malformed_count ambiguous no_statistics
+    ].freeze
+
+    attr_reader :reason
+
+    def initialize(message = nil, reason: :no_statistics)
+      @reason = reason
+      super(message || "page rejected: #{reason}")
+    end
+  end
+
+  # The guest trapped (a bug or hostile module); the message carries the wasm backtrace.
+  class TrapError < Error; end
+
+  # The guest ran past its time limit (epoch deadline).
+  class TimeoutError < Error; end
+
+  # The guest hit a memory, output or input cap.
+  class ResourceLimitError < Error; end
+
+  # A module or component could not be compiled, validated or linked.
+  class CompileError < Error; end
+
+  # The guest was stopped because the calling Ruby thread was interrupted
+  # (Thread#raise, Thread#kill, Ctrl-C); normally the interrupting exception replaces it.
+  class Interrupt < Error; end
+
+  # Fetching a page over HTTP failed (lib/stats_tracker/fetcher.rb).
+  class FetchError < Error
+    attr_reader :status, :retry_after
+
+    def initialize(message = nil, status: nil, retry_after: nil)
+      @status = status
+      @retry_after = retry_after
+      super(message)
+    end
+  end
+end

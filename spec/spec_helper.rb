@@ -1,0 +1,17 @@
+# frozen_string_literal: true
+
+$LOAD_PATH.unshift(File.expand_path("../lib", __dir__))
+require "stats_tracker"
+
+# The acceptance corpus lives beside the checkout (../shared) and is never edited;
+# our own extra cases are under spec/fixtures/.
+GHCR_FIXTURES = ENV.fetch("STATS_TRACKER_FIXTURES") { File.expand_path("../../shared/fixtures/ghcr", __dir__) }
+
+Dir[File.join(__dir__, "support", "*.rb")].sort.each { |f| require f }
+
+RSpec.configure do |config|
+  config.disable_monkey_patching!
+  config.order = :random
+  Kernel.srand config.seed
+  config.example_status_persistence_file_path = "spec/examples.txt"
+end
