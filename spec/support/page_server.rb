@@ -185,7 +185,7 @@ module StatsTracker
       ensure
         @table.log(method: req.request_method, path: target, status: res.status,
                    if_none_match: req["If-None-Match"], authorization: req["Authorization"],
-                   user_agent: req["User-Agent"])
+                   user_agent: req["User-Agent"], client_port: req.peeraddr&.at(1))
       end
 
       def respond(req, res, target)

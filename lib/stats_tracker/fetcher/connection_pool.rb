@@ -61,6 +61,7 @@ module StatsTracker
         http.open_timeout = @open_timeout
         http.read_timeout = @read_timeout
         http.write_timeout = @read_timeout
+        http.max_retries = 0 # our RetryPolicy decides, with backoff; Net::HTTP would retry at once
         http.start
       end
     end
