@@ -1,0 +1,181 @@
+# frozen_string_literal: true
+
+require "optparse"
+require_relative "../fetcher"
+
+module StatsTracker
+  class CLI
+    # `stats-tracker fetch`: downloads pages from GitHub (or --base-url) with the Fetcher,
+    # parses them, and prints one JSON object. Multi-page results (--versions, --listing)
+    # are gathered into one object.
+    class FetchCommand
+      BANNER = <<~TEXT.chomp
+        Usage: stats-tracker fetch OWNER/PACKAGE [--user] [--versions] [options]
+               stats-tracker fetch --listing OWNER [--user] [--repo OWNER/REPO] [options]
+      TEXT
+      # Where a page counts as the end of a chain rather than a failure: GitHub answers a
+      # page past the last one with an empty list or a 404.
+      END_OF_CHAIN = %i[not_found no_statistics empty].freeze
+
+      def initialize(console)
+        @console = console
+        @settings = { owner_type: :org, base_url: Fetcher::DEFAULT_BASE_URL, timeout: 15.0, retries: 3, max_pages: 100 }
+      end
+
+      def run(args)
+        targets = options.parse(args)
+        @kind = @settings[:listing] ? "listing" : (@settings[:versions] ? "versions" : "package")
+        check(targets)
+        @console.emit(fetch(targets.first))
+        ExitCodes::OK
+      rescue ParseError => e
+        CLI.report_reject(@console, e, kind: @kind, source: @current_url)
+      ensure
+        @console.progress.finish
+        @fetcher&.close
+      end
+
+      def help
+        options.help
+      end
+
+      private
+
+      def options
+        @options ||= OptionParser.new do |opts|
+          opts.banner = BANNER
+          opts.separator ""
+          opts.separator "Fetches GHCR pages and prints their statistics as JSON. GITHUB_TOKEN, when set, is sent"
+          opts.separator "as a Bearer token. Progress goes to stderr when it is a terminal."
+          opts.separator ""
+          opts.on("--user", "The owner is a user, not an organisation") { @settings[:owner_type] = :user }
+          opts.on("--versions", "Per-version downloads, following every page") { @settings[:versions] = true }
+          opts.on("--listing OWNER", "All container packages of OWNER, following every page") do |owner|
+            @settings[:listing] = owner
+          end
+          opts.on("--repo OWNER/REPO", "With --listing: only packages linked to this repository") do |repo|
+            @settings[:repo] = repo
+          end
+          opts.on("--base-url URL", "Server to fetch from (default #{Fetcher::DEFAULT_BASE_URL})") do |url|
+            @settings[:base_url] = url
+          end
+          opts.on("--timeout SECONDS", Float, "Connect and read timeout per request (default 15)") do |seconds|
+            raise UsageError, "--timeout must be > 0" unless seconds.positive?
+
+            @settings[:timeout] = seconds
+          end
+          opts.on("--retries N", Integer, "Retries on 429, 5xx and timeouts (default 3)") do |count|
+            raise UsageError, "--retries must be >= 0" if count.negative?
+
+            @settings[:retries] = count
+          end
+          opts.on("--max-pages N", Integer, "Stop following pages after N (default 100)") do |count|
+            raise UsageError, "--max-pages must be >= 1" unless count.positive?
+
+            @settings[:max_pages] = count
+          end
+          opts.on("--pretty", "Indent the JSON") { @console.pretty = true }
+        end
+      end
+
+      def check(targets)
+        if @settings[:listing]
+          raise UsageError, "--listing takes no OWNER/PACKAGE argument" unless targets.empty?
+          raise UsageError, "--versions and --listing do not go together" if @settings[:versions]
+          raise UsageError, "--repo must look like OWNER/REPO" if @settings[:repo] && !@settings[:repo].match?(%r{\A[^/]+/[^/]+\z})
+        else
+          raise UsageError, "--repo only applies to --listing" if @settings[:repo]
+          raise UsageError, "fetch needs one OWNER/PACKAGE" unless targets.size == 1
+          raise UsageError, "expected OWNER/PACKAGE, got #{targets.first.inspect}" unless targets.first.match?(%r{\A[^/]+/.+\z})
+        end
+      end
+
+      def fetch(target)
+        return listing(@settings[:listing]) if @settings[:listing]
+
+        owner, package = target.split("/", 2)
+        @settings[:versions] ? versions(owner, package) : package(owner, package)
+      end
+
+      def package(owner, package)
+        @console.progress.update("fetching #{owner}/#{package}")
+        page = fetched { fetcher.package_page(owner: owner, package: package, owner_type: @settings[:owner_type]) }
+        JsonShape.package(parser.package(page.body))
+      end
+
+      def versions(owner, package)
+        entries = []
+        previous = nil
+        (1..@settings[:max_pages]).each do |number|
+          @console.progress.update("#{owner}/#{package}: versions page #{number} (#{entries.size} tags so far)")
+          batch = versions_page(owner, package, number)
+          # An empty page, or the same page again (a server ignoring ?page=), ends the chain.
+          break if batch.nil? || batch.empty? || batch == previous
+
+          entries.concat(batch)
+          previous = batch
+        end
+        { "kind" => "versions", "versions" => entries }
+      end
+
+      def versions_page(owner, package, number)
+        page = fetched do
+          fetcher.versions_page(owner: owner, package: package, owner_type: @settings[:owner_type], page: number)
+        end
+        JsonShape.versions(parser.versions(page.body))["versions"]
+      rescue ParseError => e
+        raise unless number > 1 && END_OF_CHAIN.include?(e.reason)
+
+        nil
+      end
+
+      def listing(owner)
+        packages = []
+        number = 1
+        @settings[:max_pages].times do
+          @console.progress.update("#{owner}: listing page #{number} (#{packages.size} packages so far)")
+          page = fetched { fetcher.listing_page(owner: owner, owner_type: @settings[:owner_type], page: number) }
+          result = parser.listing(page.body)
+          packages.concat(result.packages)
+          following = result.next_page
+          return listing_result(packages, nil) if following.nil?
+          raise ChainError, "#{@current_url} links back to page #{following}" unless following > number
+
+          number = following
+        end
+        @console.warn("stopped after #{@settings[:max_pages]} pages; next_page says where to go on")
+        listing_result(packages, number)
+      end
+
+      def listing_result(packages, next_page)
+        shaped = JsonShape.listing(packages, next_page)
+        return shaped unless @settings[:repo]
+
+        shaped.merge("packages" => shaped["packages"].select { |entry| entry["repository"] == @settings[:repo] })
+      end
+
+      def fetched
+        page = yield
+        @current_url = page.url
+        page
+      end
+
+      def fetcher
+        @fetcher ||= Fetcher.new(
+          base_url: @settings[:base_url], token: @console.env["GITHUB_TOKEN"],
+          open_timeout: @settings[:timeout], read_timeout: @settings[:timeout], max_retries: @settings[:retries],
+          sleeper: lambda { |seconds|
+            @console.progress.update(format("server busy; retrying in %.1fs", seconds))
+            sleep(seconds)
+          }
+        )
+      rescue ArgumentError => e
+        raise UsageError, e.message
+      end
+
+      def parser
+        @parser ||= ParserAccess.parser
+      end
+    end
+  end
+end
