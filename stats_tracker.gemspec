@@ -14,16 +14,26 @@ Gem::Specification.new do |spec|
   DESC
   spec.license = "Apache-2.0"
   spec.required_ruby_version = ">= 3.1"
+  spec.metadata["rubygems_mfa_required"] = "true"
 
-  spec.files = Dir[
+  # A source gem: the extension is compiled at install time by cargo, while the guest
+  # parser ships prebuilt (lib/stats_tracker/wasm/*.wasm, made by `rake wasm`) so installing
+  # needs no wasm toolchain. The whole Cargo workspace travels (root Cargo.toml/Cargo.lock
+  # and every member's sources) because the extension's crate resolves through it; fuzz
+  # targets and any build output stay behind.
+  patterns = [
     "lib/**/*.rb", "lib/stats_tracker/wasm/*.wasm", "sig/**/*.rbs", "exe/*",
     "ext/**/*.{rs,rb,toml}", "wasm/**/*.{rs,toml,wit}", "Cargo.toml", "Cargo.lock",
-    "operator/**/*.{rb,yaml,yml}", "README.md"
-  ].reject { |f| f.start_with?("wasm/fuzz/") }
+    "operator/**/*.{rb,yaml,yml}", "README.md", "LICENSE*"
+  ]
+  spec.files = Dir.glob(patterns, base: __dir__).reject do |path|
+    path.start_with?("wasm/fuzz/") || path.match?(%r{(\A|/)target/})
+  end.sort
   spec.bindir = "exe"
   spec.executables = ["stats-tracker"]
   spec.require_paths = ["lib"]
   spec.extensions = ["ext/stats_tracker/extconf.rb"]
+  spec.requirements << "cargo and rustc >= 1.85, libclang and Ruby headers, to build the native extension"
 
   spec.add_dependency "kubeclient", "~> 4.9"
 end
