@@ -41,6 +41,7 @@ module StatsTracker
         @stop_lock = Mutex.new
         @stop_signal = ConditionVariable.new
         @stopped = false
+        @in_flight = 0
         @server = nil
         @thread = nil
       end
@@ -135,6 +136,11 @@ module StatsTracker
         @table.requests
       end
 
+      # Requests being answered right now (e.g. sitting in a delay_next).
+      def in_flight
+        @stop_lock.synchronize { @in_flight }
+      end
+
       def request_count(path_prefix = nil)
         requests.count { |r| path_prefix.nil? || r[:path].start_with?(path_prefix) }
       end
@@ -180,9 +186,11 @@ module StatsTracker
 
       def handle(req, res)
         target = req.unparsed_uri # raw: WEBrick's req.path would decode charts%2Fflagger
+        @stop_lock.synchronize { @in_flight += 1 }
         wait(@table.take_delay(target))
         respond(req, res, target)
       ensure
+        @stop_lock.synchronize { @in_flight -= 1 }
         @table.log(method: req.request_method, path: target, status: res.status,
                    if_none_match: req["If-None-Match"], authorization: req["Authorization"],
                    user_agent: req["User-Agent"], client_port: req.peeraddr&.at(1))
