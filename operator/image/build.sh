@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Builds the operator image without a Docker engine, as an OCI image layout (and an oci-archive
+# tarball), the same image operator/Dockerfile describes:
+#   layer 1: the cached Debian runtime base (base_rootfs.sh: debootstrap minbase + runtime-packages.txt)
+#   layer 2: the gem installed with `gem install` (its Rust extension compiled here, on the same
+#            Debian 12 Ruby/glibc as the base), the fixed non-root user, the writable cache dir.
+# Usage: operator/image/build.sh [path/to/stats_tracker-X.gem]   (default: newest pkg/*.gem)
+# Env: IMAGE_DIR (output, default ~/.cache/stats_tracker/image/out), IMAGE_TAG (default: gem version).
+# Prints the OCI layout directory on stdout; the rootfs it packed stays in $IMAGE_DIR/bundle/rootfs
+# for the smoke test (spec/deploy/image_spec.rb) to chroot into.
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+log() { printf '==> %s\n' "$*" >&2; }
+[ "$(id -u)" -eq 0 ] || { echo "build.sh needs root (chroot, file ownership in the layers)" >&2; exit 1; }
+for tool in umoci skopeo; do
+  command -v "$tool" >/dev/null || { echo "install $tool: apt-get install $tool" >&2; exit 1; }
+done
+
+GEM="${1:-$(ls -t "$ROOT"/pkg/stats_tracker-*.gem 2>/dev/null | head -n1 || true)}"
+[ -f "$GEM" ] || { echo "no gem: run \`rake gem\` first (looked for pkg/stats_tracker-*.gem)" >&2; exit 1; }
+VERSION="$(basename "$GEM" .gem)"; VERSION="${VERSION#stats_tracker-}"
+TAG="${IMAGE_TAG:-$VERSION}"
+UID_GID=65532
+OUT="${IMAGE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/stats_tracker/image/out}"
+LAYOUT="$OUT/oci"
+BUNDLE="$OUT/bundle"
+start=$(date +%s)
+
+BASE="$("$HERE/base_rootfs.sh")"
+rm -rf "$LAYOUT" "$BUNDLE" "$OUT/stats-tracker-operator.oci.tar"
+mkdir -p "$OUT"
+
+log "layer 1: Debian runtime base from $BASE"
+umoci init --layout "$LAYOUT"
+umoci new --image "$LAYOUT:$TAG"
+umoci unpack --image "$LAYOUT:$TAG" "$BUNDLE" >&2
+cp -a "$BASE/." "$BUNDLE/rootfs/"
+rm -f "$BUNDLE/rootfs/.complete"
+umoci repack --image "$LAYOUT:$TAG" --history.created_by "debootstrap --variant=minbase bookworm + runtime-packages.txt" "$BUNDLE" >&2
+
+log "layer 2: gem install $(basename "$GEM") (compiles the native extension on this host)"
+RFS="$BUNDLE/rootfs"
+GEM_DIR=/var/lib/gems/3.1.0
+# CARGO_TARGET_DIR (from the Rakefile's convention) keeps the Rust build cache outside the rootfs.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/stats_tracker/cargo-target}"
+gem install --local --no-document --ignore-dependencies \
+  --install-dir "$RFS$GEM_DIR" --bindir "$RFS/usr/local/bin" "$GEM" >&2
+gemdir="$(ls -d "$RFS$GEM_DIR/gems/stats_tracker-$VERSION")"
+# Only the compiled extension is needed at run time, not its sources or build tree.
+rm -rf "$gemdir/ext" "$gemdir/wasm" "$gemdir"/Cargo.* "$RFS$GEM_DIR/cache" "$RFS$GEM_DIR/build_info"
+mkdir -p "$RFS/opt"
+ln -sfn "$GEM_DIR/gems/stats_tracker-$VERSION" "$RFS/opt/stats_tracker"
+chroot "$RFS" groupadd --system --gid "$UID_GID" stats-tracker
+chroot "$RFS" useradd --system --uid "$UID_GID" --gid "$UID_GID" --home-dir /nonexistent --no-create-home \
+  --shell /usr/sbin/nologin stats-tracker
+install -d -o "$UID_GID" -g "$UID_GID" -m 0750 "$RFS/var/cache/stats_tracker"
+rm -rf "$RFS"/var/log/* "$RFS"/var/cache/ldconfig/aux-cache
+umoci repack --image "$LAYOUT:$TAG" --history.created_by "gem install stats_tracker-$VERSION; useradd 65532" "$BUNDLE" >&2
+
+log "image config: user, entrypoint, env, port, stop signal"
+umoci config --image "$LAYOUT:$TAG" \
+  --config.user "$UID_GID:$UID_GID" \
+  --config.workingdir /opt/stats_tracker \
+  --config.entrypoint /usr/bin/ruby --config.entrypoint operator/operator.rb \
+  --config.env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+  --config.env STATS_TRACKER_CACHE_DIR=/var/cache/stats_tracker \
+  --config.env HOME=/tmp \
+  --config.env METRICS_ADDR=0.0.0.0:8080 \
+  --config.env LOG_FORMAT=json \
+  --config.exposedports 8080/tcp \
+  --config.stopsignal SIGTERM \
+  --config.label org.opencontainers.image.title=stats-tracker-operator \
+  --config.label "org.opencontainers.image.version=$VERSION" \
+  --history.created_by 'USER 65532; ENTRYPOINT ["/usr/bin/ruby","operator/operator.rb"]; STOPSIGNAL SIGTERM'
+umoci gc --layout "$LAYOUT"
+
+log "oci-archive for registries and \`kind load image-archive\`/\`docker load\`-capable tools"
+skopeo copy --quiet "oci:$LAYOUT:$TAG" "oci-archive:$OUT/stats-tracker-operator.oci.tar:stats-tracker-operator:$TAG" >&2
+
+log "built in $(( $(date +%s) - start ))s: $LAYOUT:$TAG ($(du -sh "$LAYOUT" | cut -f1) compressed layout)"
+echo "$LAYOUT"
