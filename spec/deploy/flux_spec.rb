@@ -1,0 +1,83 @@
+# frozen_string_literal: true
+
+require_relative "support/flux_crds"
+require_relative "support/manifests"
+require_relative "support/kubectl"
+
+# operator/deploy/flux validated against Flux's own CRD schemas, on the real API server: the
+# pinned source-controller and kustomize-controller CRDs are installed, then our GitRepository,
+# OCIRepository and Kustomizations are applied (server-side dry run, then for real). No Flux
+# controllers run here, so this proves the manifests are what Flux accepts, not that Flux
+# reconciles them (that needs github.com / ghcr.io).
+RSpec.describe "operator/deploy/flux against Flux's CRDs", kube: true do
+  manifests = StatsTracker::Testing::Manifests
+
+  let(:kubectl) { StatsTracker::Testing::DeployKubectl.new(kube) }
+
+  before(:context) do
+    cluster = StatsTracker::Testing::KubeCluster.shared
+    StatsTracker::Testing::FluxCrds.paths.each { |path| cluster.apply_yaml(path) }
+    cluster.delete_namespace("flux-system", wait: true, timeout: 120)
+    cluster.apply_yaml(YAML.dump("apiVersion" => "v1", "kind" => "Namespace",
+                                 "metadata" => { "name" => "flux-system" }) + "\n")
+  end
+  after(:context) { StatsTracker::Testing::KubeCluster.shared.delete_namespace("flux-system", wait: true, timeout: 120) }
+
+  def kustomization(build, name)
+    build.find("Kustomization", name) || raise("no Kustomization #{name}")
+  end
+
+  it "installs Flux's v1 CRDs for the kinds we use" do
+    out = kubectl.run("api-resources", "--api-group=source.toolkit.fluxcd.io", "-o", "name").stdout +
+          kubectl.run("api-resources", "--api-group=kustomize.toolkit.fluxcd.io", "-o", "name").stdout
+    expect(out.split).to include("gitrepositories.source.toolkit.fluxcd.io", "ocirepositories.source.toolkit.fluxcd.io",
+                                 "kustomizations.kustomize.toolkit.fluxcd.io")
+  end
+
+  %w[flux/git flux/oci].each do |dir|
+    it "accepts #{dir} in a server-side dry run" do
+      result = kubectl.apply!(manifests.build(dir).yaml, dry_run: true)
+      expect(result.stdout.scan("serverside-applied (server dry run)").size).to eq(4)
+      expect(result.stderr).to eq("")
+    end
+  end
+
+  it "stores the Git install as written, with Flux's defaults filled in" do
+    kubectl.apply!(manifests.build("flux/git").yaml)
+    stored = JSON.parse(kubectl.run("get", "-n", "flux-system", "kustomizations.kustomize.toolkit.fluxcd.io",
+                                    "stats-tracker-operator", "-o", "json").stdout)
+    expect(stored.dig("spec", "dependsOn")).to eq([{ "name" => "stats-tracker-crds" }])
+    expect(stored.dig("spec", "patches", 0, "target", "kind")).to eq("CustomResourceDefinition")
+    # kstatus reads a never-reconciled Kustomization as InProgress, thanks to Flux's status default.
+    expect(stored.dig("status", "observedGeneration")).to eq(-1)
+    repo = JSON.parse(kubectl.run("get", "-n", "flux-system", "gitrepositories.source.toolkit.fluxcd.io",
+                                  "stats-tracker", "-o", "json").stdout)
+    expect(repo.dig("spec", "ref", "tag")).to eq("v0.1.0")
+  end
+
+  # The schema really is enforced: the acceptance above is not a no-op.
+  it "rejects a Kustomization without the fields Flux requires" do
+    broken = kustomization(manifests.build("flux/git"), "stats-tracker-samples")
+    broken["metadata"]["name"] = "stats-tracker-broken"
+    broken["spec"].delete("prune")
+    result = kubectl.apply(YAML.dump(broken), dry_run: true)
+    expect(result.success?).to be(false)
+    expect(result.stderr).to include("spec.prune: Required value")
+  end
+
+  it "rejects a Kustomization whose fields have the wrong type" do
+    broken = kustomization(manifests.build("flux/git"), "stats-tracker-samples")
+    broken["spec"]["wait"] = "yes"
+    result = kubectl.apply(YAML.dump(broken), dry_run: true)
+    expect(result.success?).to be(false)
+    expect(result.stderr).to include(".spec.wait: expected boolean")
+  end
+
+  it "rejects an OCIRepository whose URL is not oci://" do
+    broken = manifests.build("flux/oci").find("OCIRepository", "stats-tracker")
+    broken["spec"]["url"] = "https://ghcr.io/stats-tracker/stats-tracker-manifests"
+    result = kubectl.apply(YAML.dump(broken), dry_run: true)
+    expect(result.success?).to be(false)
+    expect(result.stderr).to include("spec.url")
+  end
+end
