@@ -3,6 +3,7 @@
 require "json"
 require "open3"
 require "rbconfig"
+require "stats_tracker/cli"
 
 # The installed command, run as a subprocess the way a person or a script runs it.
 RSpec.describe "exe/stats-tracker" do
