@@ -1,0 +1,43 @@
+# frozen_string_literal: true
+
+require "socket"
+require "securerandom"
+
+module StatsTracker
+  module Operator
+    # Settings from the environment (12-factor; flags are parsed into the same keys by operator.rb).
+    Config = Struct.new(
+      :watch_namespaces, :github_base_url, :github_token, :metrics_bind, :metrics_port, :log_format, :log_level,
+      :leader_elect, :lease_namespace, :lease_name, :identity, :concurrency, :parser_component, :parser_sha256,
+      :github_rate, :github_burst, :field_manager, :lease_duration, :renew_deadline, :retry_period,
+      :shutdown_timeout, :watch_timeout, :relist_interval,
+      keyword_init: true
+    ) do
+      def self.from_env(env = ENV, overrides = {})
+        bind, port = split_addr(env.fetch("METRICS_ADDR", ":8080"))
+        new(
+          watch_namespaces: env.fetch("WATCH_NAMESPACE", "").split(",").map(&:strip).reject(&:empty?),
+          github_base_url: env.fetch("GITHUB_BASE_URL", "https://github.com"),
+          github_token: env["GITHUB_TOKEN"],
+          metrics_bind: bind, metrics_port: Integer(env.fetch("METRICS_PORT", port)),
+          log_format: env.fetch("LOG_FORMAT", "text"), log_level: env.fetch("LOG_LEVEL", "info"),
+          leader_elect: %w[1 true yes].include?(env.fetch("LEADER_ELECT", "false").downcase),
+          lease_namespace: env["LEASE_NAMESPACE"], lease_name: env.fetch("LEASE_NAME", "stats-tracker-operator"),
+          identity: env.fetch("POD_NAME") { "#{Socket.gethostname}_#{SecureRandom.hex(4)}" },
+          concurrency: Integer(env.fetch("CONCURRENCY", "4")),
+          parser_component: env["STATS_TRACKER_PARSER_COMPONENT"], parser_sha256: env["STATS_TRACKER_PARSER_COMPONENT_SHA256"],
+          github_rate: Float(env.fetch("GITHUB_RATE", "1")), github_burst: Integer(env.fetch("GITHUB_BURST", "5")),
+          field_manager: env.fetch("FIELD_MANAGER", "stats-tracker-operator"),
+          lease_duration: Float(env.fetch("LEASE_DURATION", "15")), renew_deadline: Float(env.fetch("RENEW_DEADLINE", "10")),
+          retry_period: Float(env.fetch("RETRY_PERIOD", "2")), shutdown_timeout: Float(env.fetch("SHUTDOWN_TIMEOUT", "25")),
+          watch_timeout: Integer(env.fetch("WATCH_TIMEOUT", "300")), relist_interval: Float(env.fetch("RELIST_INTERVAL", "900"))
+        ).tap { |c| overrides.each { |k, v| c[k] = v } }
+      end
+
+      def self.split_addr(addr)
+        host, _, port = addr.rpartition(":")
+        [host.empty? ? "0.0.0.0" : host.delete("[]"), port.empty? ? "8080" : port]
+      end
+    end
+  end
+end

@@ -1,0 +1,144 @@
+# frozen_string_literal: true
+
+require_relative "store"
+require_relative "watch_stream"
+require_relative "backoff"
+require_relative "../kube/errors"
+
+module StatsTracker
+  module Operator
+    module Controller
+      # List+watch for one kind in one namespace (nil = all): fills a Store and calls
+      # `handler.call(type, object, previous)` with :upsert or :delete (previous = the cached
+      # version a watch event replaced, nil after a list). Resumes from the last
+      # resourceVersion (bookmarks keep it fresh), relists on 410 Gone and every
+      # `relist_interval`, and reconnects with backoff when the stream or the API server drops.
+      class Informer
+        attr_reader :store, :name, :namespace, :thread
+
+        def plural
+          @api.plural
+        end
+
+        def initialize(api:, handler:, namespace: nil, logger:, stop:, relist_interval: 900, watch_timeout: 300,
+                       read_timeout: 90, backoff: Backoff.new(base: 0.5, cap: 30), on_watch_event: nil)
+          @api = api
+          @handler = handler
+          @namespace = namespace
+          @logger = logger
+          @stop = stop
+          @relist_interval = relist_interval
+          @watch_timeout = watch_timeout
+          @read_timeout = read_timeout
+          @backoff = backoff
+          @on_watch_event = on_watch_event || ->(_kind) {}
+          @store = Store.new
+          @name = [api.plural, namespace || "*"].join("@")
+          @resource_version = nil
+          @synced = false
+          @failures = 0
+          @last_activity = monotonic
+          @stream = nil
+          @lock = Mutex.new
+        end
+
+        def synced?
+          @synced
+        end
+
+        def seconds_since_activity
+          monotonic - @last_activity
+        end
+
+        def start
+          @thread = Thread.new do
+            Thread.current.name = "informer #{@name}"
+            run
+          end
+          self
+        end
+
+        def stop
+          @lock.synchronize { @stream&.finish }
+        end
+
+        def join(timeout = nil)
+          @thread&.join(timeout)
+        end
+
+        # Ends the current watch so the loop reconnects from the last resourceVersion (tests use
+        # it to prove a dropped watch loses nothing).
+        def drop_watch
+          @lock.synchronize { @stream&.finish }
+        end
+
+        private
+
+        def run
+          until @stop.stopped?
+            begin
+              relist if @resource_version.nil? || monotonic - @listed_at >= @relist_interval
+              watch
+              @failures = 0
+            rescue WatchStream::Gone => e
+              @logger.info("watch expired, relisting", informer: @name, detail: e.message)
+              @resource_version = nil
+            rescue StandardError => e
+              delay = @backoff.delay(@failures)
+              @failures += 1
+              @logger.warn("watch failed, retrying", informer: @name, error: Kube::Errors.describe(e),
+                                                     retry_in: delay.round(2))
+              @stop.wait(delay)
+            end
+          end
+        end
+
+        def relist
+          items, version = @api.list(namespace: @namespace)
+          changed, removed = @store.replace(items)
+          @resource_version = version
+          @listed_at = monotonic
+          @last_activity = monotonic
+          removed.each { |o| @handler.call(:delete, o, nil) }
+          changed.each { |o| @handler.call(:upsert, @store.get(Store.key_for(o)), nil) }
+          @synced = true
+          @logger.debug("listed", informer: @name, count: items.size, resource_version: version)
+        end
+
+        def watch
+          url = @api.watch_url(namespace: @namespace, resource_version: @resource_version,
+                               timeout_seconds: @watch_timeout)
+          stream = WatchStream.new(url: url, connection: @api.connection, read_timeout: @read_timeout)
+          @lock.synchronize { @stream = stream }
+          return if @stop.stopped?
+
+          stream.each { |notice| dispatch(notice) }
+        ensure
+          @lock.synchronize { @stream = nil }
+        end
+
+        def dispatch(notice)
+          @last_activity = monotonic
+          object = notice[:object]
+          version = object&.dig(:metadata, :resourceVersion)
+          @on_watch_event.call(notice[:type])
+          case notice[:type]
+          when "ADDED", "MODIFIED"
+            key = Store.key_for(object)
+            old = @store.get(key)
+            @store.put(object)
+            @handler.call(:upsert, @store.get(key), old)
+          when "DELETED"
+            @store.delete(Store.key_for(object))
+            @handler.call(:delete, object, nil)
+          end
+          @resource_version = version if version
+        end
+
+        def monotonic
+          Process.clock_gettime(Process::CLOCK_MONOTONIC)
+        end
+      end
+    end
+  end
+end

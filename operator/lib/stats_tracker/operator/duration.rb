@@ -1,0 +1,39 @@
+# frozen_string_literal: true
+
+module StatsTracker
+  module Operator
+    # Go's time.ParseDuration subset used by Flux-style `spec.interval` fields ("1h30m", "2s", "500ms").
+    module Duration
+      UNITS = { "ns" => 1e-9, "us" => 1e-6, "µs" => 1e-6, "ms" => 1e-3, "s" => 1.0, "m" => 60.0, "h" => 3600.0 }.freeze
+      PART = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/.freeze
+      WHOLE = /\A(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+\z/.freeze
+
+      class InvalidError < ArgumentError; end
+
+      module_function
+
+      # Returns seconds as a Float; raises InvalidError on anything Go would reject (we do not
+      # accept signs: a negative interval has no meaning here).
+      def parse(text)
+        str = text.to_s.strip
+        return 0.0 if str == "0"
+        raise InvalidError, "invalid duration #{text.inspect}" unless WHOLE.match?(str)
+
+        str.scan(PART).sum { |num, unit| num.to_f * UNITS.fetch(unit) }
+      end
+
+      def format(seconds)
+        secs = seconds.to_f
+        return "#{(secs * 1000).round}ms" if secs < 1
+
+        hours, rest = secs.divmod(3600)
+        minutes, rest = rest.divmod(60)
+        out = +""
+        out << "#{hours.to_i}h" if hours.positive?
+        out << "#{minutes.to_i}m" if minutes.positive?
+        out << "#{rest == rest.floor ? rest.to_i : rest.round(3)}s" if rest.positive? || out.empty?
+        out
+      end
+    end
+  end
+end

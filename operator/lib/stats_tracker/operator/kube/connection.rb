@@ -1,0 +1,75 @@
+# frozen_string_literal: true
+
+require "kubeclient"
+require "openssl"
+require "uri"
+
+module StatsTracker
+  module Operator
+    module Kube
+      # Where the API server is and how to authenticate: from a kubeconfig file or from the pod's
+      # service account. Builds one kubeclient client per API group/version; the generic
+      # *_entity/*_entities calls are used so no client ever runs (thread-unsafe) discovery.
+      class Connection
+        SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+        attr_reader :server, :ssl_options, :auth_options, :token_source, :default_namespace
+
+        def self.from_environment(env: ENV)
+          if env["KUBECONFIG"] && !env["KUBECONFIG"].empty?
+            from_kubeconfig(env["KUBECONFIG"].split(File::PATH_SEPARATOR).first)
+          elsif File.exist?(File.join(SA_DIR, "token"))
+            in_cluster(env: env)
+          elsif File.exist?(File.join(Dir.home, ".kube", "config"))
+            from_kubeconfig(File.join(Dir.home, ".kube", "config"))
+          else
+            raise ArgumentError, "no Kubernetes credentials: set KUBECONFIG or run in a pod"
+          end
+        end
+
+        def self.from_kubeconfig(path)
+          context = Kubeclient::Config.read(path).context
+          new(server: context.api_endpoint, ssl_options: context.ssl_options, auth_options: context.auth_options,
+              default_namespace: context.namespace)
+        end
+
+        def self.in_cluster(env: ENV)
+          host = env.fetch("KUBERNETES_SERVICE_HOST")
+          port = env.fetch("KUBERNETES_SERVICE_PORT", "443")
+          host = "[#{host}]" if host.include?(":")
+          new(server: "https://#{host}:#{port}",
+              ssl_options: { ca_file: File.join(SA_DIR, "ca.crt"), verify_ssl: OpenSSL::SSL::VERIFY_PEER },
+              auth_options: {}, token_source: TokenSource.new(path: File.join(SA_DIR, "token")),
+              default_namespace: File.read(File.join(SA_DIR, "namespace")).strip)
+        end
+
+        def initialize(server:, ssl_options: {}, auth_options: {}, token_source: nil, default_namespace: nil)
+          @server = server.to_s.chomp("/")
+          @ssl_options = ssl_options
+          @token_source = token_source
+          @auth_options = auth_options
+          if @token_source.nil? && auth_options[:bearer_token_file]
+            @token_source = TokenSource.new(path: auth_options[:bearer_token_file])
+            @auth_options = auth_options.reject { |k, _| k == :bearer_token_file }
+          end
+          @default_namespace = default_namespace
+        end
+
+        # group nil = core API (/api), else /apis/<group>.
+        def client(group: nil, version: "v1", timeouts: { open: 5, read: 30 })
+          path = group ? "#{@server}/apis/#{group}" : "#{@server}/api"
+          Kubeclient::Client.new(path, version, ssl_options: @ssl_options, auth_options: @auth_options,
+                                                timeouts: timeouts, as: :parsed_symbolized)
+        end
+
+        # Headers to add to a hand-built request (watch streams); nil when the client does TLS auth.
+        def authorization
+          return @token_source.authorization if @token_source
+          return "Bearer #{@auth_options[:bearer_token]}" if @auth_options[:bearer_token]
+
+          nil
+        end
+      end
+    end
+  end
+end

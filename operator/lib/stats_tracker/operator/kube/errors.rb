@@ -1,0 +1,38 @@
+# frozen_string_literal: true
+
+require "kubeclient"
+
+module StatsTracker
+  module Operator
+    module Kube
+      # kubeclient 4.9.3 reports failures three ways: HttpError with a code, HttpError with code nil
+      # (rest-client timeouts), and unwrapped socket/TLS errors. One place decides what each means.
+      module Errors
+        TRANSPORT = [SystemCallError, SocketError, IOError, OpenSSL::SSL::SSLError, Timeout::Error, EOFError].freeze
+
+        module_function
+
+        def code(error)
+          error.respond_to?(:error_code) ? error.error_code : nil
+        end
+
+        def conflict?(error)
+          error.is_a?(Kubeclient::HttpError) && code(error) == 409
+        end
+
+        def not_found?(error)
+          error.is_a?(Kubeclient::ResourceNotFoundError) || (error.is_a?(Kubeclient::HttpError) && code(error) == 404)
+        end
+
+        def transport?(error)
+          TRANSPORT.any? { |k| error.is_a?(k) } || (error.is_a?(Kubeclient::HttpError) && code(error).nil?)
+        end
+
+        def describe(error)
+          c = code(error)
+          c ? "HTTP #{c}: #{error.message}" : "#{error.class}: #{error.message}"
+        end
+      end
+    end
+  end
+end

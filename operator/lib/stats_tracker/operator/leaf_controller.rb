@@ -1,0 +1,118 @@
+# frozen_string_literal: true
+
+require_relative "conditions"
+require_relative "duration"
+require_relative "status_diff"
+require_relative "reconcilers/schedule"
+require_relative "controller/store"
+require_relative "kube/errors"
+
+module StatsTracker
+  module Operator
+    # The API side of Leaf reconciliation: decides which watch events need a reconcile, runs the
+    # Leaf reconciler, writes the status it returns (only when it changed), records events and
+    # metrics, and schedules the next look. At most two writes per cycle: Reconciling=True when a
+    # new generation is picked up, then the result.
+    class LeafController
+      PREFIX = "leaf:"
+
+      def initialize(api:, store:, reconciler:, queue:, events:, metrics:, logger:, on_rate_limited: ->(_seconds) {}, on_leaf_changed: ->(_leaf) {})
+        @api = api
+        @store = store
+        @reconciler = reconciler
+        @queue = queue
+        @events = events
+        @metrics = metrics
+        @logger = logger
+        @on_rate_limited = on_rate_limited
+        @on_leaf_changed = on_leaf_changed
+      end
+
+      def handles?(key)
+        key.start_with?(PREFIX)
+      end
+
+      # Informer callback. Status-only changes (usually our own writes) do not trigger a reconcile;
+      # a new object, a new generation or a new requestedAt token does.
+      def on_event(type, leaf, previous)
+        key = PREFIX + Controller::Store.key_for(leaf)
+        if type == :delete
+          @reconciler.forget(leaf.dig(:metadata, :uid))
+          @metrics.remove("stats_tracker_package_downloads", download_labels(leaf))
+        elsif trigger?(leaf, previous)
+          @queue.add(key)
+        end
+        @on_leaf_changed.call(leaf) if type == :delete || previous.nil? || previous[:status] != leaf[:status]
+      end
+
+      def reconcile(key)
+        leaf = @store.get(key.delete_prefix(PREFIX))
+        return :gone if leaf.nil? || leaf.dig(:metadata, :deletionTimestamp)
+
+        leaf = announce_progress(leaf)
+        outcome = @reconciler.reconcile(leaf)
+        leaf = write_status(leaf, outcome.status)
+        record(leaf, outcome)
+        schedule(key, leaf, outcome)
+      end
+
+      private
+
+      def trigger?(leaf, previous)
+        return true if previous.nil?
+
+        leaf.dig(:metadata, :generation) != previous.dig(:metadata, :generation) ||
+          Reconcilers::Schedule.requested_at(leaf) != Reconcilers::Schedule.requested_at(previous)
+      end
+
+      def announce_progress(leaf)
+        status = @reconciler.progress_status(leaf)
+        status ? write_status(leaf, status) : leaf
+      end
+
+      def write_status(leaf, status)
+        return leaf unless status && StatusDiff.changed?(leaf[:status], status)
+
+        meta = leaf[:metadata]
+        written = @api.apply_status(name: meta[:name], namespace: meta[:namespace], status: StatusDiff.compact(status))
+        @store.put(written)
+        @store.get(Controller::Store.key_for(written))
+      end
+
+      def record(leaf, outcome)
+        count = leaf.dig(:status, :downloadCount)
+        @metrics.set("stats_tracker_package_downloads", download_labels(leaf), count) if count
+        return unless outcome.event
+
+        type, reason, note = outcome.event
+        @events.record(leaf, type: type, reason: reason, note: note)
+      end
+
+      def schedule(key, leaf, outcome)
+        if outcome.failed?
+          failure = outcome.failure
+          @on_rate_limited.call(failure.retry_after) if failure.reason == "RateLimited" && failure.retry_after
+          delay = if failure.stalled
+                    Duration.parse(leaf.dig(:spec, :interval) || "1h")
+                  else
+                    @queue.add_rate_limited(key, at_least: failure.retry_after.to_f)
+                  end
+          @queue.add_after(key, delay) if failure.stalled
+          @logger.warn("leaf failed", leaf: key.delete_prefix(PREFIX), reason: failure.reason,
+                                      message: failure.message, retry_in: delay.round(2))
+          return :error
+        end
+        @queue.forget(key) if outcome.fetched
+        @queue.add_after(key, outcome.requeue_after) if outcome.requeue_after
+        outcome.fetched ? :success : :skipped
+      rescue Duration::InvalidError
+        :error
+      end
+
+      def download_labels(leaf)
+        { namespace: leaf.dig(:metadata, :namespace), owner: leaf.dig(:spec, :owner).to_s,
+          package: leaf.dig(:spec, :package).to_s }
+      end
+    end
+  end
+end

@@ -1,0 +1,171 @@
+# frozen_string_literal: true
+
+require_relative "conditions"
+require_relative "duration"
+require_relative "status_diff"
+require_relative "reconcilers/schedule"
+require_relative "controller/store"
+require_relative "kube/errors"
+
+module StatsTracker
+  module Operator
+    # The API side of Project reconciliation: server-side-applies the Leafs the Project reconciler
+    # wants (only those missing or different), deletes the Leafs it controls that are no longer
+    # listed, writes the aggregate status when it changed, and schedules the next listing read.
+    # Leaf deletion when the Project goes away is left to the garbage collector (ownerReferences,
+    # controller=true): no finalizer, so nothing can be left stuck if the operator is down.
+    class ProjectController
+      PREFIX = "project:"
+      # Many Leafs report within moments of each other; aggregate them in one Project write.
+      AGGREGATE_DELAY = 1.0
+
+      def initialize(api:, leaf_api:, store:, leaf_store:, reconciler:, queue:, events:, metrics:, logger:, on_rate_limited: ->(_seconds) {})
+        @api = api
+        @leaf_api = leaf_api
+        @store = store
+        @leaf_store = leaf_store
+        @reconciler = reconciler
+        @queue = queue
+        @events = events
+        @metrics = metrics
+        @logger = logger
+        @on_rate_limited = on_rate_limited
+        @desired = {}
+        @lock = Mutex.new
+      end
+
+      def handles?(key)
+        key.start_with?(PREFIX)
+      end
+
+      def on_event(type, project, previous)
+        key = PREFIX + Controller::Store.key_for(project)
+        if type == :delete
+          @lock.synchronize { @desired.delete(project.dig(:metadata, :uid)) }
+        elsif previous.nil? ||
+              project.dig(:metadata, :generation) != previous.dig(:metadata, :generation) ||
+              Reconcilers::Schedule.requested_at(project) != Reconcilers::Schedule.requested_at(previous)
+          @queue.add(key)
+        end
+      end
+
+      # A Leaf changed: its controlling Project re-aggregates (debounced).
+      def on_leaf_changed(leaf)
+        owner = controller_ref(leaf)
+        return unless owner && owner[:kind] == "Project"
+
+        @queue.add_after("#{PREFIX}#{leaf.dig(:metadata, :namespace)}/#{owner[:name]}", AGGREGATE_DELAY)
+      end
+
+      def reconcile(key)
+        project = @store.get(key.delete_prefix(PREFIX))
+        return :gone if project.nil? || project.dig(:metadata, :deletionTimestamp)
+
+        plan = @reconciler.reconcile(project, owned_leaves: owned_leaves(project), taken_names: taken_names(project))
+        sync_leaves(project, plan.desired_leaves)
+        outcome = plan.outcome
+        write_status(project, outcome.status)
+        record(project, outcome)
+        schedule(key, project, outcome)
+      end
+
+      private
+
+      def owned_leaves(project)
+        uid = project.dig(:metadata, :uid)
+        ns = project.dig(:metadata, :namespace)
+        @leaf_store.all.select { |l| l.dig(:metadata, :namespace) == ns && controller_ref(l)&.dig(:uid) == uid }
+      end
+
+      def taken_names(project)
+        uid = project.dig(:metadata, :uid)
+        ns = project.dig(:metadata, :namespace)
+        @leaf_store.all.select { |l| l.dig(:metadata, :namespace) == ns && controller_ref(l)&.dig(:uid) != uid }
+                   .map { |l| l.dig(:metadata, :name) }
+      end
+
+      def controller_ref(leaf)
+        Array(leaf.dig(:metadata, :ownerReferences)).find { |ref| ref[:controller] }
+      end
+
+      # desired nil = the listing was not read this time: re-apply the last known set, so a Leaf
+      # deleted by hand comes back without a GitHub request.
+      def sync_leaves(project, desired)
+        uid = project.dig(:metadata, :uid)
+        if desired
+          @lock.synchronize { @desired[uid] = desired }
+          delete_unlisted(project, desired)
+        else
+          desired = @lock.synchronize { @desired[uid] }
+          return unless desired
+        end
+        desired.each_value { |body| apply_leaf(body) }
+      end
+
+      def apply_leaf(body)
+        meta = body[:metadata]
+        existing = @leaf_store.get("#{meta[:namespace]}/#{meta[:name]}")
+        return if existing && same_leaf?(existing, body)
+
+        written = @leaf_api.apply(StatusDiff.compact(body), force: true)
+        @logger.info("leaf applied", leaf: "#{meta[:namespace]}/#{meta[:name]}", package: body.dig(:spec, :package))
+        written
+      rescue StandardError => e
+        @logger.warn("leaf apply failed", leaf: meta[:name], error: Kube::Errors.describe(e))
+        raise
+      end
+
+      def same_leaf?(existing, body)
+        spec = existing[:spec] || {}
+        body[:spec].all? { |k, v| spec[k] == v } &&
+          Array(existing.dig(:metadata, :ownerReferences)).any? { |r| r[:uid] == body.dig(:metadata, :ownerReferences, 0, :uid) } &&
+          (existing.dig(:metadata, :labels) || {}).slice(*body.dig(:metadata, :labels).keys) == body.dig(:metadata, :labels)
+      end
+
+      def delete_unlisted(project, desired)
+        owned_leaves(project).each do |leaf|
+          name = leaf.dig(:metadata, :name)
+          next if desired.key?(name)
+
+          @leaf_api.delete(name, leaf.dig(:metadata, :namespace), uid: leaf.dig(:metadata, :uid))
+          @logger.info("leaf deleted: package no longer listed", leaf: name, package: leaf.dig(:spec, :package))
+        end
+      end
+
+      def write_status(project, status)
+        return unless status && StatusDiff.changed?(project[:status], status)
+
+        meta = project[:metadata]
+        written = @api.apply_status(name: meta[:name], namespace: meta[:namespace], status: StatusDiff.compact(status))
+        @store.put(written)
+      end
+
+      def record(project, outcome)
+        return unless outcome.event
+
+        type, reason, note = outcome.event
+        @events.record(project, type: type, reason: reason, note: note)
+      end
+
+      def schedule(key, project, outcome)
+        if outcome.failed?
+          failure = outcome.failure
+          @on_rate_limited.call(failure.retry_after) if failure.reason == "RateLimited" && failure.retry_after
+          delay = if failure.stalled
+                    Duration.parse(project.dig(:spec, :interval) || "1h").tap { |d| @queue.add_after(key, d) }
+                  else
+                    @queue.add_rate_limited(key, at_least: failure.retry_after.to_f)
+                  end
+          @logger.warn("project failed", project: key.delete_prefix(PREFIX), reason: failure.reason,
+                                         message: failure.message, retry_in: delay.round(2))
+          return :error
+        end
+        @queue.forget(key) if outcome.fetched
+        @queue.add_after(key, outcome.requeue_after) if outcome.requeue_after
+        outcome.fetched ? :success : :skipped
+      rescue Duration::InvalidError
+        :error
+      end
+    end
+  end
+end

@@ -1,0 +1,194 @@
+# frozen_string_literal: true
+
+require_relative "outcome"
+require_relative "page_errors"
+require_relative "schedule"
+require_relative "../conditions"
+require_relative "../duration"
+
+module StatsTracker
+  module Operator
+    module Reconcilers
+      # Computes a Leaf's desired status from the Leaf and the world: the package page (fetched
+      # through the shared rate limiter, with If-None-Match) parsed by the wasm parser, and the
+      # clock. It performs no Kubernetes I/O; the controller applies what it returns.
+      class Leaf
+        HISTORY_LIMIT = 30
+
+        # fetcher_for: ->(leaf) { StatsTracker::Fetcher } (per GitHub token)
+        # acquire: ->() { true | false } takes a GitHub rate-limiter token (false = shutting down)
+        def initialize(fetcher_for:, parser:, acquire:, clock: -> { Time.now }, random: Random.new,
+                       on_github_response: ->(_status) {})
+          @fetcher_for = fetcher_for
+          @parser = parser
+          @acquire = acquire
+          @clock = clock
+          @random = random
+          @on_github_response = on_github_response
+          @etags = {}
+          @etag_lock = Mutex.new
+        end
+
+        # Status to write first when a new generation is picked up, so watchers see
+        # Reconciling=True while the page is fetched; nil when there is nothing to announce.
+        def progress_status(leaf)
+          status = leaf[:status] || {}
+          return nil unless Schedule.generation_pending?(leaf) && !leaf.dig(:spec, :suspend)
+
+          conditions = Conditions.set(status[:conditions], type: Conditions::RECONCILING, status: "True",
+                                                           reason: "Progressing", message: "reading the package page",
+                                                           generation: leaf.dig(:metadata, :generation), now: @clock.call)
+          unless Conditions.find(conditions, Conditions::READY)
+            conditions = Conditions.set(conditions, type: Conditions::READY, status: "Unknown", reason: "Progressing",
+                                                    message: "reconciliation in progress",
+                                                    generation: leaf.dig(:metadata, :generation), now: @clock.call)
+          end
+          status.merge(conditions: conditions)
+        end
+
+        def reconcile(leaf)
+          now = @clock.call
+          status = leaf[:status] || {}
+          interval = Duration.parse(leaf.dig(:spec, :interval) || "1h")
+          return suspended(leaf, status) if leaf.dig(:spec, :suspend)
+
+          wait = Schedule.due_in(leaf, interval: interval, now: now)
+          return Outcome.new(status: status, requeue_after: wait) if wait.positive?
+
+          read_page(leaf, status, interval, now)
+        rescue Duration::InvalidError => e
+          stalled(leaf, status, Failure.new(reason: "InvalidSpec", message: e.message, stalled: true), now)
+        end
+
+        def forget(uid)
+          @etag_lock.synchronize { @etags.delete(uid) }
+        end
+
+        private
+
+        def read_page(leaf, status, interval, now)
+          return Outcome.new(status: status) unless @acquire.call
+
+          stats, etag = fetch_and_parse(leaf, status)
+          succeeded(leaf, status, stats, interval, now).tap { remember_etag(leaf, etag) }
+        rescue StatsTracker::Error, SystemCallError, IOError => e
+          failure = e.is_a?(PageFailure) ? e.failure : PageErrors.from_exception(e, what: package_label(leaf))
+          failure.stalled ? stalled(leaf, status, failure, now) : failed(leaf, status, failure, now)
+        end
+
+        # Raised inside fetch_and_parse to carry a Failure built from the page itself.
+        class PageFailure < StatsTracker::Error
+          attr_reader :failure
+
+          def initialize(failure)
+            @failure = failure
+            super(failure.message)
+          end
+        end
+
+        def fetch_and_parse(leaf, status)
+          spec = leaf[:spec]
+          etag = status[:downloadCount] ? @etag_lock.synchronize { @etags[leaf.dig(:metadata, :uid)] } : nil
+          page = @fetcher_for.call(leaf).package_page(owner: spec[:owner], package: spec[:package],
+                                                      owner_type: (spec[:ownerType] || "org").to_sym, etag: etag)
+          @on_github_response.call(page.status)
+          return [nil, etag] if page.not_modified?
+
+          [parse(page, leaf), page.etag]
+        rescue StatsTracker::FetchError => e
+          @on_github_response.call(e.status || "error")
+          raise
+        end
+
+        def parse(page, leaf)
+          stats = @parser.package(page.body)
+          raise PageFailure, PageErrors.from_status(page, what: package_label(leaf)) unless page.status == 200
+
+          stats
+        rescue StatsTracker::ParseError => e
+          failure = PageErrors.from_parse(e, what: package_label(leaf))
+          failure.retry_after ||= page.retry_after if page.respond_to?(:retry_after)
+          raise PageFailure, failure
+        end
+
+        def remember_etag(leaf, etag)
+          uid = leaf.dig(:metadata, :uid)
+          @etag_lock.synchronize { etag ? @etags[uid] = etag : @etags.delete(uid) }
+        end
+
+        # stats nil = 304 Not Modified: the count is what we stored.
+        def succeeded(leaf, status, stats, interval, now)
+          generation = leaf.dig(:metadata, :generation)
+          count = stats ? stats.total_downloads : status[:downloadCount]
+          fresh = status.merge(
+            observedGeneration: generation, downloadCount: count, lastUpdate: Conditions.timestamp(now),
+            history: history(status[:history], count, now), conditions: ready_conditions(status, generation, count, now)
+          )
+          fresh.merge!(stats_fields(stats)) if stats
+          fresh[:lastHandledReconcileAt] = Schedule.requested_at(leaf) if Schedule.requested_at(leaf)
+          Outcome.new(status: fresh, requeue_after: Schedule.jittered(interval, @random), fetched: true)
+        end
+
+        def stats_fields(stats)
+          days = stats.last_30_days&.map { |d| { date: d.date.to_s, count: d.count } }
+          fields = { lastPublished: stats.last_published }
+          days ? fields.merge(last30Days: days) : fields
+        end
+
+        def ready_conditions(status, generation, count, now)
+          conditions = Conditions.remove(Conditions.remove(status[:conditions], Conditions::RECONCILING),
+                                         Conditions::STALLED)
+          Conditions.set(conditions, type: Conditions::READY, status: "True", reason: "Succeeded",
+                                     message: "#{count} downloads", generation: generation, now: now)
+        end
+
+        # History records changes only, so an unchanged count costs no history entry.
+        def history(previous, count, now)
+          list = Array(previous).map(&:to_h)
+          return list if list.last && list.last[:downloadCount] == count
+
+          (list + [{ time: Conditions.timestamp(now), downloadCount: count }]).last(HISTORY_LIMIT)
+        end
+
+        def failed(leaf, status, failure, now)
+          conditions = Conditions.remove(Conditions.remove(status[:conditions], Conditions::STALLED),
+                                         Conditions::RECONCILING)
+          conditions = Conditions.set(conditions, type: Conditions::READY, status: "False", reason: failure.reason,
+                                                  message: failure.message, generation: leaf.dig(:metadata, :generation),
+                                                  now: now)
+          Outcome.new(status: with_request(leaf, status.merge(conditions: conditions)), failure: failure,
+                      event: ["Warning", failure.reason, failure.message], fetched: true)
+        end
+
+        def stalled(leaf, status, failure, now)
+          generation = leaf.dig(:metadata, :generation)
+          conditions = Conditions.remove(status[:conditions], Conditions::RECONCILING)
+          conditions = Conditions.set(conditions, type: Conditions::STALLED, status: "True", reason: failure.reason,
+                                                  message: failure.message, generation: generation, now: now)
+          conditions = Conditions.set(conditions, type: Conditions::READY, status: "False", reason: failure.reason,
+                                                  message: failure.message, generation: generation, now: now)
+          fresh = with_request(leaf, status.merge(conditions: conditions, observedGeneration: generation))
+          Outcome.new(status: fresh, failure: failure, event: ["Warning", failure.reason, failure.message], fetched: true)
+        end
+
+        # Suspended: no request; the new generation is acknowledged so kstatus does not report
+        # the object as in progress forever.
+        def suspended(leaf, status)
+          conditions = Conditions.remove(status[:conditions], Conditions::RECONCILING)
+          fresh = with_request(leaf, status.merge(observedGeneration: leaf.dig(:metadata, :generation),
+                                                  conditions: conditions))
+          Outcome.new(status: fresh)
+        end
+
+        def with_request(leaf, status)
+          token = Schedule.requested_at(leaf)
+          token ? status.merge(lastHandledReconcileAt: token) : status
+        end
+
+        def package_label(leaf)
+          "#{leaf.dig(:spec, :owner)}/#{leaf.dig(:spec, :package)}"
+        end
+      end
+    end
+  end
+end

@@ -1,0 +1,212 @@
+# frozen_string_literal: true
+
+require_relative "outcome"
+require_relative "page_errors"
+require_relative "schedule"
+require_relative "../conditions"
+require_relative "../duration"
+require_relative "../names"
+
+module StatsTracker
+  module Operator
+    module Reconcilers
+      # Computes what a Project wants: the Leafs (one per listed package, filtered by
+      # include/exclude) and an aggregate status. Reading the listing is the only GitHub work and
+      # happens only when due; otherwise the Project just re-aggregates its Leafs' counts.
+      class Project
+        GROUP_VERSION = "stats-tracker.dev/v1alpha1"
+        PROJECT_LABEL = "stats-tracker.dev/project"
+        MAX_PAGES = 100
+
+        # Result of a Project reconcile: desired_leaves nil means "listing not read, leave the
+        # Leaf set as it is".
+        Plan = Struct.new(:outcome, :desired_leaves, keyword_init: true)
+
+        def initialize(fetcher_for:, parser:, acquire:, clock: -> { Time.now }, random: Random.new,
+                       on_github_response: ->(_status) {})
+          @fetcher_for = fetcher_for
+          @parser = parser
+          @acquire = acquire
+          @clock = clock
+          @random = random
+          @on_github_response = on_github_response
+        end
+
+        # owned_leaves: the Leafs in the cache whose controller owner is this Project.
+        # taken_names: names of Leafs in the namespace controlled by something else.
+        def reconcile(project, owned_leaves:, taken_names: [])
+          now = @clock.call
+          status = project[:status] || {}
+          interval = Duration.parse(project.dig(:spec, :interval) || "1h")
+          return suspended(project, status, owned_leaves) if project.dig(:spec, :suspend)
+
+          wait = listing_due_in(project, interval, now)
+          return aggregate_only(project, status, owned_leaves, wait) if wait.positive?
+          return Plan.new(outcome: Outcome.new(status: status)) unless @acquire.call
+
+          packages = read_listing(project)
+          leaves = desired_leaves(project, packages, taken_names)
+          Plan.new(outcome: listed(project, status, leaves, owned_leaves, interval, now), desired_leaves: leaves)
+        rescue Duration::InvalidError => e
+          failure = Failure.new(reason: "InvalidSpec", message: e.message, stalled: true)
+          Plan.new(outcome: failed(project, status, failure, now, owned_leaves))
+        rescue StatsTracker::Error, SystemCallError, IOError => e
+          failure = PageErrors.from_exception(e, what: "listing of #{project.dig(:spec, :owner)}")
+          Plan.new(outcome: failed(project, status, failure, now, owned_leaves))
+        end
+
+        # Desired Leaf bodies for server-side apply, keyed by Leaf name.
+        def desired_leaves(project, packages, taken_names)
+          spec = project[:spec]
+          meta = project[:metadata]
+          names = Names.leaf_names(project: meta[:name], packages: packages.map(&:name))
+          packages.each_with_object({}) do |pkg, out|
+            name = names.fetch(pkg.name)
+            name = Names.disambiguate(name, project: meta[:name], package: pkg.name) if taken_names.include?(name)
+            out[name] = leaf_body(name, meta, spec, pkg)
+          end
+        end
+
+        private
+
+        def listing_due_in(project, interval, now)
+          Schedule.due_in(project, interval: interval, now: now)
+        end
+
+        def read_listing(project)
+          spec = project[:spec]
+          fetcher = @fetcher_for.call(project)
+          packages = []
+          page_number = 1
+          MAX_PAGES.times do
+            listing = listing_page(fetcher, spec, page_number)
+            packages.concat(listing.packages)
+            next_page = listing.next_page
+            break if next_page.nil? || next_page <= page_number
+
+            page_number = next_page
+            break unless @acquire.call
+          end
+          filter(packages.uniq(&:name), spec)
+        end
+
+        def listing_page(fetcher, spec, number)
+          page = fetcher.listing_page(owner: spec[:owner], owner_type: (spec[:ownerType] || "org").to_sym, page: number)
+          @on_github_response.call(page.status)
+          listing = @parser.listing(page.body)
+          return listing if page.status == 200
+
+          raise StatsTracker::FetchError.new("HTTP #{page.status} for listing page #{number}", status: page.status)
+        rescue StatsTracker::ParseError => e
+          raise e unless page.respond_to?(:retry_after) && page.retry_after
+
+          raise StatsTracker::FetchError.new("listing page #{number}: #{e.reason}", status: page.status,
+                                                                                    retry_after: page.retry_after)
+        end
+
+        def filter(packages, spec)
+          include = Array(spec[:include])
+          exclude = Array(spec[:exclude])
+          packages.select do |pkg|
+            (include.empty? || include.any? { |pat| File.fnmatch?(pat, pkg.name, File::FNM_PATHNAME) }) &&
+              exclude.none? { |pat| File.fnmatch?(pat, pkg.name, File::FNM_PATHNAME) }
+          end
+        end
+
+        def leaf_body(name, meta, spec, pkg)
+          leaf_spec = { owner: spec[:owner], ownerType: spec[:ownerType] || "org", package: pkg.name,
+                        repository: pkg.repository, interval: spec[:interval] || "1h", suspend: false }
+          leaf_spec[:secretRef] = spec[:secretRef] if spec[:secretRef]
+          {
+            apiVersion: GROUP_VERSION, kind: "Leaf",
+            metadata: {
+              name: name, namespace: meta[:namespace], labels: { PROJECT_LABEL.to_sym => meta[:name] },
+              ownerReferences: [{ apiVersion: GROUP_VERSION, kind: "Project", name: meta[:name], uid: meta[:uid],
+                                  controller: true, blockOwnerDeletion: true }]
+            },
+            spec: leaf_spec
+          }
+        end
+
+        def listed(project, status, leaves, owned_leaves, interval, now)
+          generation = project.dig(:metadata, :generation)
+          fresh = aggregate(project, status, owned_leaves.select { |l| leaves.key?(l.dig(:metadata, :name)) },
+                            package_count: leaves.size)
+          fresh = fresh.merge(observedGeneration: generation, lastUpdate: Conditions.timestamp(now))
+          fresh[:conditions] = Conditions.remove(fresh[:conditions], Conditions::STALLED)
+          fresh[:lastHandledReconcileAt] = Schedule.requested_at(project) if Schedule.requested_at(project)
+          Outcome.new(status: fresh, requeue_after: Schedule.jittered(interval, @random), fetched: true)
+        end
+
+        def aggregate_only(project, status, owned_leaves, wait)
+          Plan.new(outcome: Outcome.new(status: aggregate(project, status, owned_leaves,
+                                                          package_count: owned_leaves.size),
+                                        requeue_after: wait))
+        end
+
+        # Ready reflects the Leafs too: True when every Leaf is Ready, Reconciling while some have
+        # not reported yet, False (with their names) when some failed.
+        def aggregate(project, status, leaves, package_count:)
+          generation = project.dig(:metadata, :generation)
+          now = @clock.call
+          total = leaves.sum { |l| l.dig(:status, :downloadCount).to_i }
+          failing = leaves.select { |l| Conditions.status_of(l.dig(:status, :conditions), Conditions::READY) == "False" }
+          pending = leaves.reject { |l| Conditions.true?(l.dig(:status, :conditions), Conditions::READY) } - failing
+          conditions = status[:conditions]
+          if !failing.empty?
+            names = failing.map { |l| l.dig(:metadata, :name) }.sort
+            conditions = Conditions.remove(conditions, Conditions::RECONCILING)
+            conditions = Conditions.set(conditions, type: Conditions::READY, status: "False", reason: "LeavesNotReady",
+                                                    message: "#{failing.size}/#{leaves.size} Leafs not ready: #{names.first(10).join(', ')}",
+                                                    generation: generation, now: now)
+          elsif !pending.empty? || leaves.size < package_count
+            conditions = Conditions.set(conditions, type: Conditions::RECONCILING, status: "True", reason: "Progressing",
+                                                    message: "#{pending.size + package_count - leaves.size} Leafs pending",
+                                                    generation: generation, now: now)
+            conditions = Conditions.set(conditions, type: Conditions::READY, status: "Unknown", reason: "Progressing",
+                                                    message: "waiting for Leafs", generation: generation, now: now)
+          else
+            conditions = Conditions.remove(conditions, Conditions::RECONCILING)
+            conditions = Conditions.set(conditions, type: Conditions::READY, status: "True", reason: "Succeeded",
+                                                    message: "#{package_count} packages, #{total} downloads",
+                                                    generation: generation, now: now)
+          end
+          status.merge(packageCount: package_count, totalDownloads: total, conditions: conditions)
+        end
+
+        def failed(project, status, failure, now, owned_leaves)
+          generation = project.dig(:metadata, :generation)
+          conditions = Conditions.remove(status[:conditions], Conditions::RECONCILING)
+          if failure.stalled
+            conditions = Conditions.set(conditions, type: Conditions::STALLED, status: "True", reason: failure.reason,
+                                                    message: failure.message, generation: generation, now: now)
+          end
+          conditions = Conditions.set(conditions, type: Conditions::READY, status: "False", reason: failure.reason,
+                                                  message: failure.message, generation: generation, now: now)
+          fresh = status.merge(conditions: conditions, packageCount: owned_leaves.size,
+                               totalDownloads: owned_leaves.sum { |l| l.dig(:status, :downloadCount).to_i })
+          fresh[:observedGeneration] = generation if failure.stalled
+          fresh[:lastHandledReconcileAt] = Schedule.requested_at(project) if Schedule.requested_at(project)
+          Outcome.new(status: fresh, failure: failure, event: ["Warning", failure.reason, failure.message], fetched: true)
+        end
+
+        def suspended(project, status, owned_leaves)
+          fresh = status.merge(observedGeneration: project.dig(:metadata, :generation),
+                               conditions: Conditions.remove(status[:conditions], Conditions::RECONCILING))
+          fresh[:lastHandledReconcileAt] = Schedule.requested_at(project) if Schedule.requested_at(project)
+          Plan.new(outcome: Outcome.new(status: fresh), desired_leaves: suspended_leaves(project, owned_leaves))
+        end
+
+        # A suspended Project suspends its Leafs too, so no request at all goes to GitHub.
+        def suspended_leaves(project, owned_leaves)
+          owned_leaves.to_h do |leaf|
+            name = leaf.dig(:metadata, :name)
+            package = Struct.new(:name, :repository).new(leaf.dig(:spec, :package), leaf.dig(:spec, :repository))
+            body = leaf_body(name, project[:metadata], project[:spec], package)
+            [name, body.merge(spec: body[:spec].merge(suspend: true))]
+          end
+        end
+      end
+    end
+  end
+end

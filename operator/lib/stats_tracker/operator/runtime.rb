@@ -1,0 +1,184 @@
+# frozen_string_literal: true
+
+require_relative "log"
+require_relative "config"
+require_relative "github_tokens"
+require_relative "leaf_controller"
+require_relative "project_controller"
+require_relative "controller/manager"
+require_relative "controller/metrics"
+require_relative "controller/rate_limiter"
+require_relative "controller/work_queue"
+require_relative "controller/backoff"
+require_relative "controller/leader_election"
+require_relative "kube/connection"
+require_relative "kube/resource_api"
+require_relative "kube/events"
+require_relative "reconcilers/leaf"
+require_relative "reconcilers/project"
+
+module StatsTracker
+  module Operator
+    # Wires the operator from a Config, a Kubernetes connection and a parser: the composition
+    # root, kept apart from operator.rb so specs can run the real thing in-process.
+    class Runtime
+      GROUP = "stats-tracker.dev"
+      VERSION = "v1alpha1"
+
+      attr_reader :manager, :metrics, :config, :logger
+
+      def initialize(config:, connection:, parser:, logger: nil, fetcher_factory: nil)
+        @config = config
+        @connection = connection
+        @logger = logger || Log.new(format: config.log_format, level: config.log_level)
+        @metrics = build_metrics
+        @limiter = Controller::RateLimiter.new(rate: config.github_rate, burst: config.github_burst)
+        @fetcher_factory = fetcher_factory || method(:default_fetcher)
+        @parser = parser
+        @stop = Controller::StopSignal.new
+        @manager = build_manager
+      end
+
+      def run
+        @manager.run
+      end
+
+      def stop
+        @manager.stop
+      end
+
+      def kube_requests(verb: nil, resource: nil)
+        @kube_requests.sum { |(v, r), n| (verb.nil? || v == verb) && (resource.nil? || r == resource) ? n : 0 }
+      end
+
+      private
+
+      def build_metrics
+        metrics = Controller::Metrics.new
+        metrics.gauge("stats_tracker_package_downloads", "Total downloads of a GHCR package, as last read")
+        metrics.counter("stats_tracker_reconcile_total", "Reconciles by controller and result")
+        metrics.counter("stats_tracker_reconcile_errors_total", "Reconciles that failed, by controller")
+        metrics.histogram("stats_tracker_reconcile_duration_seconds", "Time spent in one reconcile")
+        metrics.gauge("stats_tracker_workqueue_depth", "Keys ready to be reconciled")
+        metrics.gauge("stats_tracker_workqueue_scheduled", "Keys waiting for a delayed requeue")
+        metrics.counter("stats_tracker_github_requests_total", "Requests to GitHub by HTTP status")
+        metrics.counter("stats_tracker_kube_requests_total", "Requests to the Kubernetes API by verb and resource")
+        metrics.counter("stats_tracker_watch_events_total", "Watch notices by resource and type")
+        metrics.gauge("stats_tracker_leader", "1 while this replica is the leader")
+        metrics
+      end
+
+      def api(kind:, plural:, group: nil, version: "v1")
+        @kube_requests ||= Hash.new(0)
+        @kube_lock ||= Mutex.new
+        Kube::ResourceApi.new(connection: @connection, kind: kind, plural: plural, group: group, version: version,
+                              field_manager: @config.field_manager,
+                              on_request: lambda { |verb, res|
+                                @kube_lock.synchronize { @kube_requests[[verb, res]] += 1 }
+                                @metrics.increment("stats_tracker_kube_requests_total", verb: verb.to_s, resource: res)
+                              })
+      end
+
+      def build_manager
+        projects = api(kind: "Project", plural: "projects", group: GROUP, version: VERSION)
+        leaves = api(kind: "Leaf", plural: "leaves", group: GROUP, version: VERSION)
+        events = Kube::Events.new(api: api(kind: "Event", plural: "events", group: "events.k8s.io"),
+                                  controller: "#{GROUP}/operator", instance: @config.identity, logger: @logger)
+        queue = Controller::WorkQueue.new(backoff: Controller::Backoff.new(base: 1.0, cap: 300.0))
+        tokens = GithubTokens.new(secrets_api: api(kind: "Secret", plural: "secrets"), default_token: @config.github_token,
+                                  build_fetcher: @fetcher_factory, logger: @logger)
+        world = { parser: @parser, acquire: method(:acquire_github), on_github_response: method(:count_github),
+                  fetcher_for: tokens.method(:fetcher_for) }
+        project_controller = nil
+        leaf_controller = nil
+
+        manager = Controller::Manager.new(
+          sources: [[projects, ->(*args) { project_controller.on_event(*args) }],
+                    [leaves, ->(*args) { leaf_controller.on_event(*args) }]],
+          controllers: [], queue: queue, logger: @logger, metrics: @metrics,
+          namespaces: @config.watch_namespaces, concurrency: @config.concurrency,
+          leader_election: leader_election, health: health_options, shutdown_timeout: @config.shutdown_timeout,
+          stop_signal: @stop,
+          informer_options: { watch_timeout: @config.watch_timeout, relist_interval: @config.relist_interval }
+        )
+        leaf_store = MultiStore.of(manager.informers, "leaves")
+        pause = ->(seconds) { @limiter.pause_for(seconds) }
+        project_controller = ProjectController.new(
+          api: projects, leaf_api: leaves, store: MultiStore.of(manager.informers, "projects"), leaf_store: leaf_store,
+          reconciler: Reconcilers::Project.new(**world), queue: queue, events: events, metrics: @metrics,
+          logger: @logger.with(controller: "project"), on_rate_limited: pause
+        )
+        leaf_controller = LeafController.new(
+          api: leaves, store: leaf_store, reconciler: Reconcilers::Leaf.new(**world), queue: queue,
+          events: events, metrics: @metrics, logger: @logger.with(controller: "leaf"), on_rate_limited: pause,
+          on_leaf_changed: ->(leaf) { project_controller.on_leaf_changed(leaf) }
+        )
+        manager.controllers.push(project_controller, leaf_controller)
+        @metrics.before_render do
+          @metrics.set("stats_tracker_workqueue_depth", {}, queue.depth)
+          @metrics.set("stats_tracker_workqueue_scheduled", {}, queue.scheduled)
+        end
+        manager
+      end
+
+      def leader_election
+        return nil unless @config.leader_elect
+
+        namespace = @config.lease_namespace || @connection.default_namespace || "default"
+        Controller::LeaderElection.new(
+          api: api(kind: "Lease", plural: "leases", group: "coordination.k8s.io"), namespace: namespace,
+          name: @config.lease_name, identity: @config.identity, logger: @logger, stop: @stop,
+          lease_duration: @config.lease_duration, renew_deadline: @config.renew_deadline, retry_period: @config.retry_period
+        )
+      end
+
+      def health_options
+        return nil if @config.metrics_port.nil? || @config.metrics_port.negative?
+
+        { bind: @config.metrics_bind, port: @config.metrics_port }
+      end
+
+      def acquire_github
+        @limiter.acquire(stopping: -> { @manager.stop_signal.stopped? })
+      end
+
+      def count_github(status)
+        @metrics.increment("stats_tracker_github_requests_total", status: status.to_s)
+      end
+
+      def default_fetcher(token)
+        require "stats_tracker/fetcher"
+        StatsTracker::Fetcher.new(base_url: @config.github_base_url, token: token, max_retries: 0)
+      end
+    end
+
+    # The caches of one kind, one per watched namespace (or a single all-namespaces one).
+    class MultiStore
+      def self.of(informers, plural)
+        new(informers.select { |i| i.plural == plural }.to_h { |i| [i.namespace, i.store] })
+      end
+
+      def initialize(stores_by_namespace)
+        @stores = stores_by_namespace
+      end
+
+      def get(key)
+        store_for(key.split("/", 2).first)&.get(key)
+      end
+
+      def all
+        @stores.values.flat_map(&:all)
+      end
+
+      def put(object)
+        store_for(object.dig(:metadata, :namespace))&.put(object)
+      end
+
+      private
+
+      def store_for(namespace)
+        @stores.fetch(namespace) { @stores[nil] }
+      end
+    end
+  end
+end

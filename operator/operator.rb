@@ -1,0 +1,57 @@
+# frozen_string_literal: true
+
+# Entry point: bundle exec ruby operator/operator.rb [--help]
+# Configuration comes from the environment (see operator/README.md); the few flags below
+# override it for local runs.
+
+$LOAD_PATH.unshift(File.expand_path("../lib", __dir__), File.expand_path("lib", __dir__))
+
+require "optparse"
+require "stats_tracker"
+require "stats_tracker/operator"
+
+overrides = {}
+OptionParser.new do |opts|
+  opts.banner = "Usage: bundle exec ruby operator/operator.rb [options]"
+  opts.separator ""
+  opts.separator "Environment: KUBECONFIG (else in-cluster service account), WATCH_NAMESPACE (comma-separated,"
+  opts.separator "empty = all), GITHUB_BASE_URL, GITHUB_TOKEN, METRICS_ADDR (host:port, default :8080),"
+  opts.separator "LOG_FORMAT=json|text, LOG_LEVEL, LEADER_ELECT=true, LEASE_NAMESPACE, LEASE_NAME, CONCURRENCY,"
+  opts.separator "GITHUB_RATE/GITHUB_BURST (requests per second / burst), STATS_TRACKER_PARSER_COMPONENT (+ _SHA256)."
+  opts.separator ""
+  opts.on("--metrics-addr ADDR", "host:port for /healthz, /readyz, /metrics (port 0 = ephemeral)") do |v|
+    bind, port = StatsTracker::Operator::Config.split_addr(v)
+    overrides[:metrics_bind] = bind
+    overrides[:metrics_port] = Integer(port)
+  end
+  opts.on("--leader-elect", "Use a coordination.k8s.io Lease so only one replica reconciles") { overrides[:leader_elect] = true }
+  opts.on("--namespace NS", "Watch only these namespaces (comma-separated)") { |v| overrides[:watch_namespaces] = v.split(",") }
+  opts.on("--concurrency N", Integer, "Worker threads") { |v| overrides[:concurrency] = v }
+  opts.on("--log-format FORMAT", %w[text json]) { |v| overrides[:log_format] = v }
+  opts.on("-h", "--help", "Show this help") do
+    puts opts
+    exit 0
+  end
+end.parse!
+
+config = StatsTracker::Operator::Config.from_env(ENV, overrides)
+logger = StatsTracker::Operator::Log.new(format: config.log_format, level: config.log_level,
+                                         fields: { identity: config.identity })
+begin
+  parser = StatsTracker::Parser.new(**{ component: config.parser_component, sha256: config.parser_sha256 }.compact)
+  connection = StatsTracker::Operator::Kube::Connection.from_environment
+rescue StandardError => e
+  logger.error("cannot start", error: "#{e.class}: #{e.message}")
+  exit 1
+end
+
+runtime = StatsTracker::Operator::Runtime.new(config: config, connection: connection, parser: parser, logger: logger)
+%w[TERM INT].each do |signal|
+  # Mutexes cannot be taken in a trap handler; a short-lived thread does the stopping.
+  Signal.trap(signal) { Thread.new { runtime.stop } }
+end
+logger.info("starting", namespaces: config.watch_namespaces.empty? ? "*" : config.watch_namespaces.join(","),
+                        github: config.github_base_url, leader_elect: config.leader_elect,
+                        metrics: "#{config.metrics_bind}:#{config.metrics_port}")
+result = runtime.run
+exit(result == :lost ? 1 : 0)
