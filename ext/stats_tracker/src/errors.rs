@@ -1,0 +1,102 @@
+//! Failures are classified in Rust (without the GVL) and turned into the Ruby classes
+//! from lib/stats_tracker/error.rb only once the GVL is held again.
+
+use magnus::{prelude::*, Error, ExceptionClass, RModule, Ruby};
+use wasmtime::{Trap, WasmBacktrace};
+
+use crate::call::Stopped;
+use crate::output::OutputLimitExceeded;
+
+#[derive(Debug)]
+pub enum HostError {
+    Compile(String),
+    Trap(String),
+    Timeout(String),
+    Cancelled,
+    ResourceLimit(String),
+    Argument(String),
+    /// A bug on our side (e.g. a caught panic); never the guest's doing.
+    Internal(String),
+}
+
+/// What the store saw while the guest ran, beyond the error itself.
+pub struct Observed {
+    pub memory_limit: usize,
+    pub memory_cap_hit: bool,
+    pub output_limit: usize,
+    pub output_overflowed: bool,
+    pub timeout: f64,
+}
+
+impl HostError {
+    /// Why a guest call failed. The cause the host imposed wins over the trap the
+    /// guest turned it into (e.g. a Rust guest aborts with `unreachable` when an
+    /// allocation is refused).
+    pub fn from_run(err: &wasmtime::Error, seen: &Observed) -> HostError {
+        match err.downcast_ref::<Stopped>() {
+            Some(Stopped::TimedOut) => {
+                return HostError::Timeout(format!(
+                    "guest exceeded its timeout of {}s",
+                    seen.timeout
+                ))
+            }
+            Some(Stopped::Cancelled) => return HostError::Cancelled,
+            None => {}
+        }
+        if seen.output_overflowed || err.is::<OutputLimitExceeded>() {
+            return HostError::ResourceLimit(format!(
+                "guest output exceeded output_limit of {} bytes",
+                seen.output_limit
+            ));
+        }
+        if seen.memory_cap_hit {
+            return HostError::ResourceLimit(format!(
+                "guest exceeded memory_limit of {} bytes",
+                seen.memory_limit
+            ));
+        }
+        HostError::Trap(trap_message(err))
+    }
+
+    pub fn into_ruby(self, ruby: &Ruby) -> Error {
+        let (class, message) = match self {
+            HostError::Compile(m) => ("CompileError", m),
+            HostError::Trap(m) => ("TrapError", m),
+            HostError::Timeout(m) => ("TimeoutError", m),
+            HostError::Cancelled => ("Interrupt", Stopped::Cancelled.to_string()),
+            HostError::ResourceLimit(m) => ("ResourceLimitError", m),
+            HostError::Argument(m) => return Error::new(ruby.exception_arg_error(), m),
+            HostError::Internal(m) => ("Error", format!("internal error in stats_tracker: {m}")),
+        };
+        Error::new(error_class(ruby, class), message)
+    }
+}
+
+/// "wasm trap: <code>" (or the error chain) followed by the guest backtrace.
+fn trap_message(err: &wasmtime::Error) -> String {
+    let head = match err.downcast_ref::<Trap>() {
+        Some(trap) => format!("wasm trap: {trap}"),
+        None => format!("{err:#}"),
+    };
+    match err.downcast_ref::<WasmBacktrace>() {
+        Some(trace) => format!("{head}\n{trace}"),
+        None => head,
+    }
+}
+
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic with a non-string payload".to_owned())
+}
+
+/// The classes are defined in Ruby before the extension loads (lib/stats_tracker/error.rb);
+/// falling back to StandardError keeps a broken load order from becoming a crash.
+pub fn error_class(ruby: &Ruby, name: &str) -> ExceptionClass {
+    ruby.class_object()
+        .const_get::<_, RModule>("StatsTracker")
+        .and_then(|module| module.const_get::<_, ExceptionClass>(name))
+        .unwrap_or_else(|_| ruby.exception_standard_error())
+}

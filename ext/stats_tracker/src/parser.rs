@@ -1,0 +1,194 @@
+//! The typed parser: the bundled WASI p2 component, called through bindings generated
+//! from wasm/wit/ghcr-parser.wit, one fresh Store per call.
+
+use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::Store;
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+use crate::call::CallControl;
+use crate::engine::{self, TickGuard};
+use crate::errors::{HostError, Observed};
+use crate::limits::MemoryCap;
+use crate::output::CappedOutput;
+
+wasmtime::component::bindgen!({
+    world: "ghcr-parser",
+    path: "../../wasm/wit",
+});
+
+pub use stats_tracker::ghcr::types::{Listing, PackageStats, RejectReason, VersionDownloads};
+
+/// A guest panic message is worth keeping for the TrapError; more is noise.
+const STDERR_CAP: usize = 16 * 1024;
+
+pub struct ComponentState {
+    ctx: WasiCtx,
+    table: ResourceTable,
+    cap: MemoryCap,
+}
+
+impl WasiView for ComponentState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.ctx,
+            table: &mut self.table,
+        }
+    }
+}
+
+pub struct ParserComponent {
+    pre: GhcrParserPre<ComponentState>,
+    image_size: usize,
+}
+
+pub struct CallLimits {
+    pub timeout: f64,
+    pub memory_limit: usize,
+}
+
+impl ParserComponent {
+    pub fn new(component: Component) -> Result<Self, HostError> {
+        let engine = engine::engine().map_err(HostError::Internal)?;
+        let mut linker: Linker<ComponentState> = Linker::new(engine);
+        // Rust's std on wasip2 imports wasi:cli/io/clocks/... even if unused; they are
+        // backed by an empty context (no env, args, dirs, sockets; stdout discarded).
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+            .map_err(|e| HostError::Internal(format!("{e:#}")))?;
+        let range = component.image_range();
+        let image_size = (range.end as usize).saturating_sub(range.start as usize);
+        let instance_pre = linker
+            .instantiate_pre(&component)
+            .map_err(|e| HostError::Compile(format!("cannot link component: {e:#}")))?;
+        let pre = GhcrParserPre::new(instance_pre).map_err(|e| {
+            HostError::Compile(format!(
+                "component does not implement world ghcr-parser: {e:#}"
+            ))
+        })?;
+        Ok(ParserComponent { pre, image_size })
+    }
+
+    pub fn image_size(&self) -> usize {
+        self.image_size
+    }
+
+    /// Instantiates into a fresh store, runs `f`, and classifies any failure.
+    pub fn call<R>(
+        &self,
+        limits: &CallLimits,
+        control: &CallControl,
+        f: impl FnOnce(&GhcrParser, &mut Store<ComponentState>) -> wasmtime::Result<R>,
+    ) -> Result<R, HostError> {
+        let stderr = CappedOutput::new(STDERR_CAP);
+        let ctx = WasiCtxBuilder::new()
+            .stderr(stderr.clone())
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .build();
+        let mut store = Store::new(
+            self.pre.engine(),
+            ComponentState {
+                ctx,
+                table: ResourceTable::new(),
+                cap: MemoryCap::new(limits.memory_limit),
+            },
+        );
+        store.limiter(|state| &mut state.cap);
+        control.arm(&mut store);
+        let outcome = {
+            let _ticking = TickGuard::start();
+            self.pre
+                .instantiate(&mut store)
+                .and_then(|parser| f(&parser, &mut store))
+        };
+        let memory_cap_hit = store.data().cap.was_hit();
+        drop(store);
+        outcome.map_err(|err| {
+            let observed = Observed {
+                memory_limit: limits.memory_limit,
+                memory_cap_hit,
+                output_limit: STDERR_CAP,
+                output_overflowed: false,
+                timeout: limits.timeout,
+            };
+            match HostError::from_run(&err, &observed) {
+                HostError::Trap(message) => {
+                    let guest_stderr = stderr.take();
+                    if guest_stderr.is_empty() {
+                        HostError::Trap(message)
+                    } else {
+                        HostError::Trap(format!(
+                            "{message}\nguest stderr:\n{}",
+                            String::from_utf8_lossy(&guest_stderr)
+                        ))
+                    }
+                }
+                other => other,
+            }
+        })
+    }
+
+    pub fn package(
+        &self,
+        html: &[u8],
+        limits: &CallLimits,
+        control: &CallControl,
+    ) -> Result<Result<PackageStats, RejectReason>, HostError> {
+        self.call(limits, control, |parser, store| {
+            parser.stats_tracker_ghcr_parse().call_package(store, html)
+        })
+    }
+
+    pub fn versions(
+        &self,
+        html: &[u8],
+        limits: &CallLimits,
+        control: &CallControl,
+    ) -> Result<Result<Vec<VersionDownloads>, RejectReason>, HostError> {
+        self.call(limits, control, |parser, store| {
+            parser.stats_tracker_ghcr_parse().call_versions(store, html)
+        })
+    }
+
+    pub fn listing(
+        &self,
+        html: &[u8],
+        limits: &CallLimits,
+        control: &CallControl,
+    ) -> Result<Result<Listing, RejectReason>, HostError> {
+        self.call(limits, control, |parser, store| {
+            parser.stats_tracker_ghcr_parse().call_listing(store, html)
+        })
+    }
+
+    pub fn max_input_bytes(
+        &self,
+        limits: &CallLimits,
+        control: &CallControl,
+    ) -> Result<u64, HostError> {
+        self.call(limits, control, |parser, store| {
+            parser
+                .stats_tracker_ghcr_parse()
+                .call_max_input_bytes(store)
+        })
+    }
+}
+
+impl RejectReason {
+    /// The Symbol name used by StatsTracker::ParseError#reason.
+    pub fn ruby_name(self) -> &'static str {
+        match self {
+            RejectReason::Empty => "empty",
+            RejectReason::NotHtml => "not_html",
+            RejectReason::TooLarge => "too_large",
+            RejectReason::Truncated => "truncated",
+            RejectReason::TooDeep => "too_deep",
+            RejectReason::NotFound => "not_found",
+            RejectReason::RateLimited => "rate_limited",
+            RejectReason::LoginRequired => "login_required",
+            RejectReason::MalformedCount => "malformed_count",
+            RejectReason::Ambiguous => "ambiguous",
+            RejectReason::NoStatistics => "no_statistics",
+        }
+    }
+}

@@ -1,0 +1,268 @@
+//! Ruby classes under StatsTracker::Native. Thin: copy arguments out of Ruby objects,
+//! hand them to the Rust side through `released::run`, build plain Ruby values from
+//! the result. The value objects (lib/stats_tracker/values.rb) are made in Ruby.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use magnus::{
+    function, method, prelude::*, Error, IntoValue, RArray, RHash, RModule, RString, Ruby, Value,
+};
+
+use crate::cache;
+use crate::call::CallControl;
+use crate::compile;
+use crate::engine;
+use crate::errors::HostError;
+use crate::gc_pressure::GcPressure;
+use crate::parser::{CallLimits, ParserComponent, RejectReason};
+use crate::released;
+use crate::wasi_command::{RunSpec, WasiCommand};
+
+/// Copies a Ruby String's bytes so no Ruby memory is touched once the GVL is released.
+fn copy_bytes(string: RString) -> Vec<u8> {
+    // SAFETY: the GVL is held and no Ruby code runs between borrowing the slice and
+    // copying it, so the string can be neither mutated nor moved by GC meanwhile.
+    unsafe { string.as_slice() }.to_vec()
+}
+
+fn engine_or_raise(ruby: &Ruby) -> Result<&'static wasmtime::Engine, Error> {
+    engine::engine().map_err(|m| HostError::Internal(m).into_ruby(ruby))
+}
+
+#[magnus::wrap(
+    class = "StatsTracker::Native::ParserComponent",
+    free_immediately,
+    size
+)]
+pub struct RbParserComponent {
+    inner: Arc<ParserComponent>,
+    _pressure: GcPressure,
+}
+
+impl RbParserComponent {
+    fn compile(ruby: &Ruby, bytes: RString) -> Result<Self, Error> {
+        let bytes = copy_bytes(bytes);
+        let engine = engine_or_raise(ruby)?;
+        let cancel = AtomicBool::new(false);
+        let inner = released::run(ruby, &cancel, || {
+            compile::component(engine, &bytes).and_then(ParserComponent::new)
+        })?;
+        Ok(RbParserComponent {
+            _pressure: GcPressure::new(inner.image_size()),
+            inner: Arc::new(inner),
+        })
+    }
+
+    fn package(
+        ruby: &Ruby,
+        rb_self: &Self,
+        html: RString,
+        timeout: f64,
+        memory_limit: usize,
+    ) -> Result<Value, Error> {
+        let html = copy_bytes(html);
+        let (limits, control) = (
+            CallLimits {
+                timeout,
+                memory_limit,
+            },
+            CallControl::new(timeout),
+        );
+        let parser = Arc::clone(&rb_self.inner);
+        let outcome = released::run(ruby, control.cancel_flag(), || {
+            parser.package(&html, &limits, &control)
+        })?;
+        Ok(match outcome {
+            Err(reason) => reason_symbol(ruby, reason),
+            Ok(stats) => {
+                let days = stats
+                    .last_thirty_days
+                    .map(|days| ruby.ary_from_iter(days.into_iter().map(|d| (d.date, d.count))));
+                (stats.total_downloads, days, stats.last_published).into_value_with(ruby)
+            }
+        })
+    }
+
+    fn versions(
+        ruby: &Ruby,
+        rb_self: &Self,
+        html: RString,
+        timeout: f64,
+        memory_limit: usize,
+    ) -> Result<Value, Error> {
+        let html = copy_bytes(html);
+        let (limits, control) = (
+            CallLimits {
+                timeout,
+                memory_limit,
+            },
+            CallControl::new(timeout),
+        );
+        let parser = Arc::clone(&rb_self.inner);
+        let outcome = released::run(ruby, control.cancel_flag(), || {
+            parser.versions(&html, &limits, &control)
+        })?;
+        Ok(match outcome {
+            Err(reason) => reason_symbol(ruby, reason),
+            Ok(rows) => ruby
+                .ary_from_iter(rows.into_iter().map(|v| (v.tag, v.downloads)))
+                .into_value_with(ruby),
+        })
+    }
+
+    fn listing(
+        ruby: &Ruby,
+        rb_self: &Self,
+        html: RString,
+        timeout: f64,
+        memory_limit: usize,
+    ) -> Result<Value, Error> {
+        let html = copy_bytes(html);
+        let (limits, control) = (
+            CallLimits {
+                timeout,
+                memory_limit,
+            },
+            CallControl::new(timeout),
+        );
+        let parser = Arc::clone(&rb_self.inner);
+        let outcome = released::run(ruby, control.cancel_flag(), || {
+            parser.listing(&html, &limits, &control)
+        })?;
+        Ok(match outcome {
+            Err(reason) => reason_symbol(ruby, reason),
+            Ok(listing) => {
+                let packages: RArray = ruby
+                    .ary_from_iter(listing.packages.into_iter().map(|p| (p.name, p.repository)));
+                (packages, listing.next_page).into_value_with(ruby)
+            }
+        })
+    }
+
+    fn max_input_bytes(
+        ruby: &Ruby,
+        rb_self: &Self,
+        timeout: f64,
+        memory_limit: usize,
+    ) -> Result<u64, Error> {
+        let (limits, control) = (
+            CallLimits {
+                timeout,
+                memory_limit,
+            },
+            CallControl::new(timeout),
+        );
+        let parser = Arc::clone(&rb_self.inner);
+        released::run(ruby, control.cancel_flag(), || {
+            parser.max_input_bytes(&limits, &control)
+        })
+    }
+}
+
+fn reason_symbol(ruby: &Ruby, reason: RejectReason) -> Value {
+    ruby.to_symbol(reason.ruby_name()).into_value_with(ruby)
+}
+
+#[magnus::wrap(class = "StatsTracker::Native::WasiModule", free_immediately, size)]
+pub struct RbWasiModule {
+    inner: Arc<WasiCommand>,
+    _pressure: GcPressure,
+}
+
+impl RbWasiModule {
+    fn compile(ruby: &Ruby, bytes: RString) -> Result<Self, Error> {
+        let bytes = copy_bytes(bytes);
+        let engine = engine_or_raise(ruby)?;
+        let cancel = AtomicBool::new(false);
+        let inner = released::run(ruby, &cancel, || {
+            compile::module(engine, &bytes).and_then(WasiCommand::new)
+        })?;
+        Ok(RbWasiModule {
+            _pressure: GcPressure::new(inner.image_size()),
+            inner: Arc::new(inner),
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn run(
+        ruby: &Ruby,
+        rb_self: &Self,
+        program: String,
+        args: Vec<String>,
+        stdin: RString,
+        env: Vec<(String, String)>,
+        dirs: Vec<(String, String)>,
+        writable: bool,
+        limits: (f64, usize, usize),
+    ) -> Result<RArray, Error> {
+        let (timeout, memory_limit, output_limit) = limits;
+        let spec = RunSpec {
+            program,
+            args,
+            stdin: copy_bytes(stdin),
+            env,
+            dirs,
+            writable,
+            timeout,
+            memory_limit,
+            output_limit,
+        };
+        let control = CallControl::new(timeout);
+        let command = Arc::clone(&rb_self.inner);
+        let output = released::run(ruby, control.cancel_flag(), || command.run(spec, &control))?;
+        let result = ruby.ary_new_capa(3);
+        result.push(output.exit_code)?;
+        result.push(ruby.str_from_slice(&output.stdout))?;
+        result.push(ruby.str_from_slice(&output.stderr))?;
+        Ok(result)
+    }
+}
+
+fn wasmtime_version() -> &'static str {
+    cache::wasmtime_version()
+}
+
+fn cache_stats(ruby: &Ruby) -> Result<RHash, Error> {
+    let stats = &cache::STATS;
+    let hash = ruby.hash_new();
+    for (key, counter) in [
+        ("hits", &stats.hits),
+        ("misses", &stats.misses),
+        ("rejected", &stats.rejected),
+        ("writes", &stats.writes),
+        ("write_errors", &stats.write_errors),
+    ] {
+        hash.aset(ruby.to_symbol(key), counter.load(Ordering::Relaxed))?;
+    }
+    Ok(hash)
+}
+
+fn cache_dir() -> Option<String> {
+    cache::cache_dir().map(|d| d.to_string_lossy().into_owned())
+}
+
+pub fn define(ruby: &Ruby) -> Result<(), Error> {
+    let root: RModule = ruby.define_module("StatsTracker")?;
+    let native = root.define_module("Native")?;
+    native.define_singleton_method("wasmtime_version", function!(wasmtime_version, 0))?;
+    native.define_singleton_method("cache_stats", function!(cache_stats, 0))?;
+    native.define_singleton_method("cache_dir", function!(cache_dir, 0))?;
+
+    let parser = native.define_class("ParserComponent", ruby.class_object())?;
+    parser.undef_default_alloc_func();
+    parser.define_singleton_method("compile", function!(RbParserComponent::compile, 1))?;
+    parser.define_method("package", method!(RbParserComponent::package, 3))?;
+    parser.define_method("versions", method!(RbParserComponent::versions, 3))?;
+    parser.define_method("listing", method!(RbParserComponent::listing, 3))?;
+    parser.define_method(
+        "max_input_bytes",
+        method!(RbParserComponent::max_input_bytes, 2),
+    )?;
+
+    let module = native.define_class("WasiModule", ruby.class_object())?;
+    module.undef_default_alloc_func();
+    module.define_singleton_method("compile", function!(RbWasiModule::compile, 1))?;
+    module.define_method("run", method!(RbWasiModule::run, 7))?;
+    Ok(())
+}

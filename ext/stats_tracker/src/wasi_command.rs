@@ -1,0 +1,149 @@
+//! Running a WASI preview-1 command (`_start`) in a deny-by-default sandbox: no host
+//! env, stdio or network; only the directories the caller preopens; output kept in
+//! memory under a cap.
+
+use wasmtime::{InstancePre, Linker, Module, Store};
+use wasmtime_wasi::p1::WasiP1Ctx;
+use wasmtime_wasi::p2::pipe::MemoryInputPipe;
+use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
+
+use crate::call::CallControl;
+use crate::engine::{self, TickGuard};
+use crate::errors::{HostError, Observed};
+use crate::limits::MemoryCap;
+use crate::output::CappedOutput;
+
+pub struct P1State {
+    wasi: WasiP1Ctx,
+    cap: MemoryCap,
+}
+
+/// Everything one run needs, copied out of Ruby objects before the GVL is released.
+pub struct RunSpec {
+    pub program: String,
+    pub args: Vec<String>,
+    pub stdin: Vec<u8>,
+    pub env: Vec<(String, String)>,
+    /// (guest path, host path)
+    pub dirs: Vec<(String, String)>,
+    pub writable: bool,
+    pub timeout: f64,
+    pub memory_limit: usize,
+    pub output_limit: usize,
+}
+
+pub struct RunOutput {
+    pub exit_code: i32,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+/// A compiled command, pre-linked against WASI p1 once; each run only instantiates.
+pub struct WasiCommand {
+    pre: InstancePre<P1State>,
+    image_size: usize,
+}
+
+impl WasiCommand {
+    pub fn new(module: Module) -> Result<Self, HostError> {
+        let engine = engine::engine().map_err(HostError::Internal)?;
+        if !matches!(
+            module.get_export("_start"),
+            Some(wasmtime::ExternType::Func(_))
+        ) {
+            return Err(HostError::Compile(
+                "module exports no `_start` function: not a WASI command".into(),
+            ));
+        }
+        let mut linker: Linker<P1State> = Linker::new(engine);
+        wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |state| &mut state.wasi)
+            .map_err(|e| HostError::Internal(format!("{e:#}")))?;
+        let range = module.image_range();
+        let image_size = (range.end as usize).saturating_sub(range.start as usize);
+        let pre = linker
+            .instantiate_pre(&module)
+            .map_err(|e| HostError::Compile(format!("cannot link module: {e:#}")))?;
+        Ok(WasiCommand { pre, image_size })
+    }
+
+    pub fn image_size(&self) -> usize {
+        self.image_size
+    }
+
+    pub fn run(&self, spec: RunSpec, control: &CallControl) -> Result<RunOutput, HostError> {
+        let stdout = CappedOutput::new(spec.output_limit);
+        let stderr = CappedOutput::new(spec.output_limit);
+        let mut builder = WasiCtxBuilder::new();
+        builder
+            .stdin(MemoryInputPipe::new(spec.stdin))
+            .stdout(stdout.clone())
+            .stderr(stderr.clone())
+            .arg(&spec.program)
+            .args(&spec.args)
+            // The builder allows TCP/UDP sockets (with every address denied); turn the
+            // APIs off entirely so a guest cannot even create a socket.
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false);
+        for (key, value) in &spec.env {
+            builder.env(key, value);
+        }
+        let perms = if spec.writable {
+            FsPerms::ReadWrite
+        } else {
+            FsPerms::ReadOnly
+        };
+        for (guest, host) in &spec.dirs {
+            builder
+                .preopened_dir(host, guest, perms)
+                .map_err(|e| HostError::Argument(format!("cannot preopen {host:?}: {e:#}")))?;
+        }
+        let engine = self.pre.module().engine();
+        let mut store = Store::new(
+            engine,
+            P1State {
+                wasi: builder.build_p1(),
+                cap: MemoryCap::new(spec.memory_limit),
+            },
+        );
+        store.limiter(|state| &mut state.cap);
+        control.arm(&mut store);
+
+        let outcome = {
+            let _ticking = TickGuard::start();
+            self.pre.instantiate(&mut store).and_then(|instance| {
+                instance
+                    .get_typed_func::<(), ()>(&mut store, "_start")?
+                    .call(&mut store, ())
+            })
+        };
+        let observed = Observed {
+            memory_limit: spec.memory_limit,
+            memory_cap_hit: store.data().cap.was_hit(),
+            output_limit: spec.output_limit,
+            output_overflowed: stdout.overflowed() || stderr.overflowed(),
+            timeout: spec.timeout,
+        };
+        // Free the guest's memory now rather than when Ruby gets round to it.
+        drop(store);
+        let exit_code = match outcome {
+            Ok(()) => 0,
+            Err(err) => match err.downcast_ref::<I32Exit>() {
+                Some(exit) => exit.0,
+                None => return Err(HostError::from_run(&err, &observed)),
+            },
+        };
+        if observed.output_overflowed {
+            // The guest carried on after a failed write: its output is incomplete.
+            return Err(HostError::ResourceLimit(format!(
+                "guest output exceeded output_limit of {} bytes",
+                spec.output_limit
+            )));
+        }
+        Ok(RunOutput {
+            exit_code,
+            stdout: stdout.take(),
+            stderr: stderr.take(),
+        })
+    }
+}

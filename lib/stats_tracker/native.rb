@@ -1,0 +1,71 @@
+# frozen_string_literal: true
+
+# Loads the compiled extension. From a checkout `rake compile` puts it next to this
+# file; an installed gem has it in the extension dir as stats_tracker/stats_tracker.so.
+# error.rb must be loaded first: the extension raises the classes defined there.
+require_relative "error"
+
+checkout_build = File.join(__dir__, "stats_tracker.so")
+if File.exist?(checkout_build)
+  require checkout_build
+else
+  require "stats_tracker/stats_tracker"
+end
+
+require "digest"
+
+module StatsTracker
+  # The wasmtime version embedded in the native extension.
+  def self.wasmtime_version
+    Native.wasmtime_version
+  end
+
+  # Argument checks shared by Parser and Wasi::Command.
+  module Limits
+    module_function
+
+    def timeout(value)
+      unless value.is_a?(Numeric) && value.positive? && value.finite?
+        raise ArgumentError, "timeout must be a positive number of seconds, got #{value.inspect}"
+      end
+
+      value.to_f
+    end
+
+    def byte_count(value, name)
+      raise ArgumentError, "#{name} must be a positive Integer, got #{value.inspect}" unless value.is_a?(Integer) && value.positive?
+
+      value
+    end
+  end
+
+  # Compiled artifacts, once per process per distinct content (the extension also
+  # keeps them in the on-disk cache across processes).
+  module Compiled
+    @mutex = Mutex.new
+    @components = {}
+    @modules = {}
+
+    class << self
+      def component(bytes, sha256: nil)
+        memo(@components, bytes, sha256) { Native::ParserComponent.compile(bytes) }
+      end
+
+      def wasi_module(bytes, sha256: nil)
+        memo(@modules, bytes, sha256) { Native::WasiModule.compile(bytes) }
+      end
+
+      private
+
+      def memo(table, bytes, expected)
+        digest = Digest::SHA256.hexdigest(bytes)
+        if expected && !expected.to_s.casecmp?(digest)
+          raise CompileError, "artifact SHA-256 is #{digest}, expected #{expected}"
+        end
+
+        # Compiling releases the GVL; holding the mutex only serialises compiles.
+        @mutex.synchronize { table[digest] ||= yield }
+      end
+    end
+  end
+end

@@ -1,0 +1,30 @@
+# frozen_string_literal: true
+
+# `rake compile`: the native extension, built by ext/stats_tracker/extconf.rb's Makefile
+# (the same path `gem install` takes) and installed into lib/ for use from a checkout.
+# Incremental: cargo skips unchanged crates, the Makefile copies only a changed .so.
+EXT_DIR = File.expand_path("../ext/stats_tracker", __dir__)
+EXT_LIB_DIR = File.expand_path("../lib", __dir__)
+
+desc "Build the native extension into lib/stats_tracker/stats_tracker.so (after rake wasm)"
+task compile: %i[wasm compile:ext]
+
+namespace :compile do
+  desc "Build only the native extension (no wasm artifacts)"
+  task :ext do
+    Dir.chdir(EXT_DIR) do
+      ruby "extconf.rb" unless uptodate?("Makefile", ["extconf.rb"])
+      sh "make", "install", "sitearchdir=#{EXT_LIB_DIR}"
+    end
+  end
+end
+
+namespace :ext do
+  desc "cargo fmt --check and clippy -D warnings for the extension crate"
+  task :lint do
+    manifest = File.join(EXT_DIR, "Cargo.toml")
+    sh "cargo", "fmt", "--check", "--manifest-path", manifest
+    sh({ "RUBY" => RbConfig.ruby }, "cargo", "clippy", "--release", "--manifest-path", manifest,
+       "-p", "stats_tracker", "--", "-D", "warnings")
+  end
+end
