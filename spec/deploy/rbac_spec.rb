@@ -1,5 +1,6 @@
 # frozen_string_literal: true
 
+require "securerandom"
 require_relative "support/installation"
 require_relative "support/identity"
 
@@ -34,19 +35,21 @@ RSpec.describe "operator RBAC under its ServiceAccount", kube: true do
     it "lists and watches Projects and Leafs in every namespace (its informers)" do
       expect(operator.get("#{group}/projects").status).to eq(200)
       expect(operator.get("#{group}/leaves").status).to eq(200)
+      expect(operator.get("#{group}/namespaces/#{samples}/projects?limit=1").status).to eq(200)
       %w[projects leaves].each do |resource|
         expect(operator.can?("watch", resource, group: "stats-tracker.dev")).to be(true)
       end
     end
 
-    it "reads a Project and patches its metadata (finalizer) and its status" do
+    it "writes a Project's status by server-side apply, and nothing else of it" do
       path = "#{group}/namespaces/#{samples}/projects/fluxcd"
-      expect(operator.get(path).status).to eq(200)
-      finalizer = { metadata: { finalizers: ["stats-tracker.dev/leaves"] } }
-      expect(operator.merge_patch(path, finalizer).status).to eq(200)
-      expect(operator.merge_patch(path, { metadata: { finalizers: nil } }).status).to eq(200)
-      status = { status: { packageCount: 0, totalDownloads: 0, observedGeneration: 1 } }
-      expect(operator.merge_patch("#{path}/status", status).status).to eq(200)
+      status = { apiVersion: "stats-tracker.dev/v1alpha1", kind: "Project",
+                 metadata: { name: "fluxcd", namespace: samples },
+                 status: { packageCount: 0, totalDownloads: 0, observedGeneration: 1 } }
+      applied = operator.apply("#{path}/status", status)
+      expect(applied.status).to eq(200)
+      expect(applied.json.dig("status", "packageCount")).to eq(0)
+      expect(operator.merge_patch(path, { metadata: { labels: { "x" => "y" } } }).forbidden?).to be(true)
     end
 
     it "creates a Leaf by server-side apply, writes its status, deletes it" do
@@ -58,19 +61,24 @@ RSpec.describe "operator RBAC under its ServiceAccount", kube: true do
       applied = operator.apply("#{path}/status", status)
       expect(applied.status).to eq(200)
       expect(applied.json.dig("status", "downloadCount")).to eq(42)
-      expect(operator.delete(path).status).to eq(200)
+      uid = applied.json.dig("metadata", "uid")
+      # Deletes carry a UID precondition, as the operator's do.
+      expect(operator.request_delete(path, preconditions: { uid: uid }).status).to eq(200)
     end
 
-    it "records Events on its objects" do
-      event = { apiVersion: "v1", kind: "Event", metadata: { generateName: "fluxcd.", namespace: samples },
-                involvedObject: { apiVersion: "stats-tracker.dev/v1alpha1", kind: "Project", name: "fluxcd",
-                                  namespace: samples },
-                reason: "RateLimited", message: "GitHub answered 429", type: "Warning",
-                source: { component: "stats-tracker-operator" } }
-      created = operator.post("/api/v1/namespaces/#{samples}/events", event)
-      expect(created.status).to eq(201)
+    it "records events.k8s.io Events on its objects, and may not rewrite them" do
+      event = { apiVersion: "events.k8s.io/v1", kind: "Event",
+                metadata: { name: "fluxcd.#{SecureRandom.hex(8)}", namespace: samples },
+                regarding: { apiVersion: "stats-tracker.dev/v1alpha1", kind: "Project", name: "fluxcd",
+                             namespace: samples },
+                reason: "RateLimited", note: "GitHub answered 429", type: "Warning", action: "Reconcile",
+                reportingController: "stats-tracker.dev/operator", reportingInstance: "pod-a",
+                eventTime: Time.now.utc.strftime("%Y-%m-%dT%H:%M:%S.%6NZ") }
+      created = operator.post("/apis/events.k8s.io/v1/namespaces/#{samples}/events", event)
+      expect(created.status).to eq(201), created.body
       name = created.json.dig("metadata", "name")
-      expect(operator.merge_patch("/api/v1/namespaces/#{samples}/events/#{name}", { count: 2 }).status).to eq(200)
+      expect(operator.merge_patch("/apis/events.k8s.io/v1/namespaces/#{samples}/events/#{name}", { note: "x" })
+        .forbidden?).to be(true)
     end
 
     it "creates, renews and releases its Lease in its own namespace" do
@@ -83,9 +91,12 @@ RSpec.describe "operator RBAC under its ServiceAccount", kube: true do
       renewed = created.json
       renewed["spec"]["renewTime"] = Time.now.utc.strftime("%Y-%m-%dT%H:%M:%S.%6NZ")
       expect(operator.put("#{path}/stats-tracker-operator-rbac-spec", renewed).status).to eq(200)
-      released = operator.merge_patch("#{path}/stats-tracker-operator-rbac-spec", { spec: { holderIdentity: nil } })
-      expect(released.status).to eq(200)
-      expect(operator.get("#{path}/stats-tracker-operator-rbac-spec").status).to eq(200)
+      current = operator.get("#{path}/stats-tracker-operator-rbac-spec")
+      expect(current.status).to eq(200)
+      released = current.json.merge("spec" => current.json["spec"].merge("holderIdentity" => nil))
+      expect(operator.put("#{path}/stats-tracker-operator-rbac-spec", released).status).to eq(200)
+      expect(operator.delete("#{path}/stats-tracker-operator-rbac-spec").forbidden?).to be(true)
+      expect(operator.can?("list", "leases", group: "coordination.k8s.io", namespace: system)).to be(false)
     end
 
     it "gets a Secret by name in a namespace that bound the secret-reader role" do
@@ -128,6 +139,8 @@ RSpec.describe "operator RBAC under its ServiceAccount", kube: true do
       expect(operator.get("/apis/apps/v1/namespaces/#{system}/deployments").forbidden?).to be(true)
       expect(operator.can?("escalate", "clusterroles", group: "rbac.authorization.k8s.io")).to be(false)
       expect(operator.can?("deletecollection", "leaves", group: "stats-tracker.dev", namespace: samples)).to be(false)
+      expect(operator.can?("update", "leaves", group: "stats-tracker.dev", namespace: samples)).to be(false)
+      expect(operator.can?("patch", "projects", group: "stats-tracker.dev", namespace: samples)).to be(false)
       expect(operator.can?("update", "leaves", group: "stats-tracker.dev", namespace: samples,
                                                subresource: "status")).to be(false)
     end

@@ -24,6 +24,11 @@ module StatsTracker
 
       def get(path) = request(Net::HTTP::Get, path)
       def delete(path) = request(Net::HTTP::Delete, path)
+
+      def request_delete(path, preconditions:)
+        request(Net::HTTP::Delete, path, { apiVersion: "v1", kind: "DeleteOptions", preconditions: preconditions },
+                "application/json")
+      end
       def post(path, body) = request(Net::HTTP::Post, path, body, "application/json")
       def put(path, body) = request(Net::HTTP::Put, path, body, "application/json")
       def merge_patch(path, body) = request(Net::HTTP::Patch, path, body, "application/merge-patch+json")
