@@ -1,0 +1,79 @@
+//! The shared corpus (../shared/fixtures/ghcr) and our own extra cases
+//! (spec/fixtures/ghcr-extra), each compared exactly with its expected JSON.
+
+use std::path::{Path, PathBuf};
+
+use ghcr_parser_core::json::{parse_to_json, PageKind};
+use serde_json::Value;
+
+fn shared_dir() -> PathBuf {
+    match std::env::var_os("GHCR_FIXTURES") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/ghcr"),
+    }
+}
+
+fn extra_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../spec/fixtures/ghcr-extra")
+}
+
+/// The entry point a case calls: `kind`, or `page` for rejects.
+fn kind_of(expected: &Value) -> PageKind {
+    let kind = expected["kind"].as_str().unwrap_or_default();
+    let name = if kind == "error" {
+        expected["page"].as_str().unwrap_or_default()
+    } else {
+        kind
+    };
+    PageKind::from_name(name).unwrap_or_else(|| panic!("unknown page kind in {expected}"))
+}
+
+/// Runs every case of a manifest; panics listing every mismatch (none is skipped: a missing
+/// file is a failure).
+fn check_manifest(dir: &Path) -> usize {
+    let manifest = dir.join("expected.json");
+    let text = std::fs::read_to_string(&manifest)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", manifest.display()));
+    let cases: serde_json::Map<String, Value> =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("bad {}: {e}", manifest.display()));
+    assert!(!cases.is_empty(), "{} lists no cases", manifest.display());
+    let mut failures = Vec::new();
+    for (file, expected) in &cases {
+        let path = dir.join(file);
+        let input = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                failures.push(format!("{file}: cannot read {}: {e}", path.display()));
+                continue;
+            }
+        };
+        let actual = match parse_to_json(kind_of(expected), &input) {
+            Ok(value) | Err((_, value)) => value,
+        };
+        if &actual != expected {
+            failures.push(format!(
+                "{file}:\n  expected {expected}\n  actual   {actual}"
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} case(s) failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    cases.len()
+}
+
+#[test]
+fn shared_corpus_matches_expected_json() {
+    let checked = check_manifest(&shared_dir());
+    // The corpus README promises 34 pages; fewer means the fixtures moved or were cut.
+    assert!(checked >= 34, "only {checked} shared cases");
+}
+
+#[test]
+fn extra_cases_match_expected_json() {
+    let checked = check_manifest(&extra_dir());
+    assert!(checked >= 1);
+}
