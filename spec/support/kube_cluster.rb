@@ -187,7 +187,10 @@ module StatsTracker
       end
 
       def start_apiserver
-        timed(:apiserver) { @apiserver.start(timeout: START_TIMEOUT) }
+        timed(:apiserver) do
+          @apiserver.start(timeout: START_TIMEOUT)
+          wait_until_custom_resources_served
+        end
         self
       end
 
@@ -296,6 +299,24 @@ module StatsTracker
           Kube::Wait.until("#{plural}.#{group}/#{version["name"]} in discovery", timeout: 30) do
             res = connection.get("/apis/#{group}/#{version["name"]}")
             res.success? && res.json.fetch("resources", []).any? { |r| r["name"] == plural }
+          end
+        end
+      end
+
+      # /readyz turns 200 before the watch caches of existing CRDs are rebuilt; until then lists of
+      # custom resources answer 429 "storage is (re)initializing". Specs after a restart expect a
+      # usable server, so wait for every served custom resource to list.
+      def wait_until_custom_resources_served
+        crds = connection.get("/apis/apiextensions.k8s.io/v1/customresourcedefinitions")
+        return unless crds.success?
+
+        crds.json.fetch("items", []).each do |crd|
+          group = crd.dig("spec", "group")
+          plural = crd.dig("spec", "names", "plural")
+          crd.dig("spec", "versions").select { |v| v["served"] }.each do |version|
+            Kube::Wait.until("#{plural}.#{group}/#{version["name"]} storage after start", timeout: START_TIMEOUT) do
+              connection.get("/apis/#{group}/#{version["name"]}/#{plural}?limit=1").status == 200
+            end
           end
         end
       end

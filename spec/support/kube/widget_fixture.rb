@@ -12,6 +12,12 @@ module StatsTracker
         VERSION = "v1"
         API_VERSION = "#{GROUP}/#{VERSION}".freeze
 
+        # Constants are not visible inside RSpec example blocks (their lexical scope is the spec file).
+        def widget_crd_name = CRD_NAME
+        def widget_group = GROUP
+        def widget_version = VERSION
+        def widget_api_version = API_VERSION
+
         # Server-side apply is idempotent, so installing before every example costs one PATCH.
         def install_widget_crd = kube.apply_yaml(CRD_PATH)
 

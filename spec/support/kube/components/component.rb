@@ -35,10 +35,13 @@ module StatsTracker
             self
           end
 
-          def stop(timeout: 20)
+          def stop(timeout: stop_grace)
             @process&.stop(timeout: timeout)
             self
           end
+
+          # Seconds between TERM and KILL.
+          def stop_grace = 20
 
           def running? = !@process.nil? && @process.running?
 
