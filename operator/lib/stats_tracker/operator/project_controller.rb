@@ -31,6 +31,7 @@ module StatsTracker
         @logger = logger
         @on_rate_limited = on_rate_limited
         @desired = {}
+        @retry_at = {}
         @lock = Mutex.new
       end
 
@@ -61,7 +62,8 @@ module StatsTracker
         project = @store.get(key.delete_prefix(PREFIX))
         return :gone if project.nil? || project.dig(:metadata, :deletionTimestamp)
 
-        plan = @reconciler.reconcile(project, owned_leaves: owned_leaves(project), taken_names: taken_names(project))
+        plan = @reconciler.reconcile(project, owned_leaves: owned_leaves(project), taken_names: taken_names(project),
+                                              listing_held: listing_held?(key))
         sync_leaves(project, plan.desired_leaves)
         outcome = plan.outcome
         write_status(project, outcome.status)
@@ -70,6 +72,20 @@ module StatsTracker
       end
 
       private
+
+      # Leaf events re-run a Project to aggregate; they must not cut a listing backoff short.
+      def listing_held?(key)
+        at = @lock.synchronize { @retry_at[key] }
+        !at.nil? && monotonic < at
+      end
+
+      def hold_listing(key, delay)
+        @lock.synchronize { delay ? @retry_at[key] = monotonic + delay : @retry_at.delete(key) }
+      end
+
+      def monotonic
+        Process.clock_gettime(Process::CLOCK_MONOTONIC)
+      end
 
       def owned_leaves(project)
         uid = project.dig(:metadata, :uid)
@@ -156,11 +172,15 @@ module StatsTracker
                   else
                     @queue.add_rate_limited(key, at_least: failure.retry_after.to_f)
                   end
+          hold_listing(key, delay)
           @logger.warn("project failed", project: key.delete_prefix(PREFIX), reason: failure.reason,
                                          message: failure.message, retry_in: delay.round(2))
           return :error
         end
-        @queue.forget(key) if outcome.fetched
+        if outcome.fetched
+          @queue.forget(key)
+          hold_listing(key, nil)
+        end
         @queue.add_after(key, outcome.requeue_after) if outcome.requeue_after
         outcome.fetched ? :success : :skipped
       rescue Duration::InvalidError

@@ -34,13 +34,14 @@ module StatsTracker
 
         # owned_leaves: the Leafs in the cache whose controller owner is this Project.
         # taken_names: names of Leafs in the namespace controlled by something else.
-        def reconcile(project, owned_leaves:, taken_names: [])
+        # listing_held: a failed listing is waiting out its backoff; only re-aggregate.
+        def reconcile(project, owned_leaves:, taken_names: [], listing_held: false)
           now = @clock.call
           status = project[:status] || {}
           interval = Duration.parse(project.dig(:spec, :interval) || "1h")
           return suspended(project, status, owned_leaves) if project.dig(:spec, :suspend)
 
-          wait = listing_due_in(project, interval, now)
+          wait = listing_held ? interval : listing_due_in(project, interval, now)
           return aggregate_only(project, status, owned_leaves, wait) if wait.positive?
           return Plan.new(outcome: Outcome.new(status: status)) unless @acquire.call
 
@@ -69,8 +70,21 @@ module StatsTracker
 
         private
 
+        # Ready also reflects the Leafs, so unlike a Leaf a Project that is not Ready is not
+        # necessarily due: only a failed listing (any reason but the Leaf-derived ones) is.
+        LEAF_REASONS = %w[LeavesNotReady Progressing Succeeded].freeze
+
         def listing_due_in(project, interval, now)
-          Schedule.due_in(project, interval: interval, now: now)
+          return 0 if Schedule.generation_pending?(project) || Schedule.request_pending?(project)
+
+          ready = Conditions.find(project.dig(:status, :conditions), Conditions::READY)
+          return 0 if ready.nil? || !LEAF_REASONS.include?(ready[:reason])
+
+          last = project.dig(:status, :lastUpdate)
+          return 0 unless last
+
+          left = Time.parse(last) + interval - now
+          left <= Schedule::EARLY_TOLERANCE ? 0 : left
         end
 
         def read_listing(project)

@@ -1,0 +1,28 @@
+# frozen_string_literal: true
+
+require_relative "../support/load_path"
+require "stats_tracker/operator/controller/rate_limiter"
+
+RSpec.describe StatsTracker::Operator::Controller::RateLimiter do
+  let(:now) { [0.0] }
+  let(:limiter) { described_class.new(rate: 2, burst: 3, clock: -> { now[0] }) }
+
+  it "allows a burst, then one request per 1/rate seconds" do
+    expect(Array.new(3) { limiter.reserve }).to eq([0.0, 0.0, 0.0])
+    expect(limiter.reserve).to be_within(1e-9).of(0.5)
+    now[0] += 0.5
+    expect(limiter.reserve).to eq(0.0)
+  end
+
+  it "honours a pause (Retry-After) for everyone" do
+    limiter.pause_for(30)
+    expect(limiter.reserve).to eq(30.0)
+    now[0] += 30
+    expect(limiter.reserve).to eq(0.0)
+  end
+
+  it "gives up waiting when told to stop" do
+    limiter.pause_for(30)
+    expect(limiter.acquire(stopping: -> { true })).to be(false)
+  end
+end

@@ -1,0 +1,75 @@
+# frozen_string_literal: true
+
+require_relative "../support/load_path"
+require "stats_tracker/operator/controller/work_queue"
+
+RSpec.describe StatsTracker::Operator::Controller::WorkQueue do
+  let(:now) { [100.0] }
+  let(:clock) { -> { now[0] } }
+  let(:backoff) { StatsTracker::Operator::Controller::Backoff.new(base: 1, cap: 8, random: Random.new(1)) }
+  let(:queue) { described_class.new(backoff: backoff, clock: clock) }
+
+  it "queues a key once however often it is added" do
+    3.times { queue.add("a") }
+    queue.add("b")
+    expect(queue.depth).to eq(2)
+    expect([queue.get(timeout: 0), queue.get(timeout: 0)]).to eq(%w[a b])
+    expect(queue.get(timeout: 0)).to be_nil
+  end
+
+  it "never hands a key to two workers; a key re-added while processed comes back after done" do
+    queue.add("a")
+    expect(queue.get(timeout: 0)).to eq("a")
+    queue.add("a")
+    expect(queue.get(timeout: 0)).to be_nil
+    queue.done("a")
+    expect(queue.get(timeout: 0)).to eq("a")
+  end
+
+  it "releases delayed keys when due, the earliest schedule winning" do
+    queue.add_after("a", 10)
+    queue.add_after("a", 5)
+    queue.add_after("a", 20)
+    expect(queue.get(timeout: 0)).to be_nil
+    now[0] += 5
+    expect(queue.get(timeout: 0)).to eq("a")
+    queue.done("a")
+    now[0] += 100
+    expect(queue.get(timeout: 0)).to be_nil
+  end
+
+  it "an immediate add replaces a pending delayed one" do
+    queue.add_after("a", 10)
+    queue.add("a")
+    expect(queue.get(timeout: 0)).to eq("a")
+    queue.done("a")
+    now[0] += 11
+    expect(queue.get(timeout: 0)).to be_nil
+  end
+
+  it "backs off per key, exponentially with jitter, up to the cap, and forgets on success" do
+    delays = Array.new(6) { queue.add_rate_limited("a") }
+    delays.each_with_index do |d, n|
+      ceiling = [8, 2**n].min
+      expect(d).to be_between(ceiling / 2.0, ceiling)
+    end
+    expect(queue.failures("a")).to eq(6)
+    queue.forget("a")
+    expect(queue.failures("a")).to eq(0)
+    expect(queue.add_rate_limited("b", at_least: 30)).to eq(30.0)
+  end
+
+  it "wakes a blocked worker when a key arrives and returns nil after shutdown" do
+    real = described_class.new
+    got = Queue.new
+    worker = Thread.new { got << real.get }
+    real.add("x")
+    expect(got.pop).to eq("x")
+    worker.join
+    waiter = Thread.new { real.get }
+    real.shutdown
+    expect(waiter.value).to be_nil
+    real.add("y")
+    expect(real.depth).to eq(0)
+  end
+end

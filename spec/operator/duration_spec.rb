@@ -1,0 +1,27 @@
+# frozen_string_literal: true
+
+require_relative "support/load_path"
+require "stats_tracker/operator/duration"
+
+RSpec.describe StatsTracker::Operator::Duration do
+  it "parses Go durations, including compound ones" do
+    expect(described_class.parse("1h")).to eq(3600.0)
+    expect(described_class.parse("1h30m")).to eq(5400.0)
+    expect(described_class.parse("2s")).to eq(2.0)
+    expect(described_class.parse("1.5m")).to eq(90.0)
+    expect(described_class.parse("500ms")).to be_within(1e-9).of(0.5)
+    expect(described_class.parse("0")).to eq(0.0)
+  end
+
+  it "rejects what Go would reject, with a typed error" do
+    ["", "1", "1d", "-1h", "h", "1h 2m", "abc", nil].each do |bad|
+      expect { described_class.parse(bad) }.to raise_error(described_class::InvalidError), bad.inspect
+    end
+  end
+
+  it "formats seconds back into a duration" do
+    expect(described_class.format(5400)).to eq("1h30m")
+    expect(described_class.format(2)).to eq("2s")
+    expect(described_class.format(0.25)).to eq("250ms")
+  end
+end
