@@ -76,6 +76,9 @@ module StatsTracker
         meta = leaf[:metadata]
         written = @api.apply_status(name: meta[:name], namespace: meta[:namespace], status: StatusDiff.compact(status))
         @store.put(written)
+        # The watch event for this write will find the cache already up to date, so the
+        # Project is told here.
+        @on_leaf_changed.call(written)
         @store.get(Controller::Store.key_for(written))
       end
 

@@ -36,6 +36,7 @@ module StatsTracker
           @name = [api.plural, namespace || "*"].join("@")
           @resource_version = nil
           @synced = false
+          @lists = 0
           @failures = 0
           @last_activity = monotonic
           @stream = nil
@@ -44,6 +45,16 @@ module StatsTracker
 
         def synced?
           @synced
+        end
+
+        # How many full lists were made (1 at start; more after 410 Gone or periodic relists).
+        attr_reader :lists
+
+        # Forgets the resourceVersion as if it had expired and drops the watch: the next watch
+        # from an ancient version gets 410 Gone (specs use it; a real cluster does it on compaction).
+        def expire_resource_version
+          @resource_version = "1"
+          drop_watch
         end
 
         def seconds_since_activity
@@ -102,6 +113,7 @@ module StatsTracker
           removed.each { |o| @handler.call(:delete, o, nil) }
           changed.each { |o| @handler.call(:upsert, @store.get(Store.key_for(o)), nil) }
           @synced = true
+          @lists += 1
           @logger.debug("listed", informer: @name, count: items.size, resource_version: version)
         end
 
