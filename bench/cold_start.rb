@@ -15,7 +15,7 @@ require_relative "lib/bench_support"
 module Bench
   # Wall time of whole processes, spawned one after the other, medians per contender.
   class ColdStartBench
-    ROUNDS = Bench.scaled(20, min: 3)
+    ROUNDS = Bench.scaled(12, min: 3)
     PARSE = 'require "stats_tracker"; StatsTracker::Parser.new.package(File.binread(ARGV.fetch(0)))'
     NOKOGIRI = 'require "nokogiri"; Nokogiri::HTML(File.binread(ARGV.fetch(0))).at_xpath(ARGV.fetch(1))'
 

@@ -31,6 +31,7 @@ module Bench
     PACKAGES = Bench.quick? ? 50 : 100
     READY_TIMEOUT = Float(ENV.fetch("BENCH_OPERATOR_TIMEOUT", "900"))
     RELIST_INTERVAL = 15 # seconds: the resync window below must contain at least one relist
+    WATCH_TIMEOUT = 10
     # What the operator touches. Leases are left out: it runs without leader election here, and
     # the controller manager renews its own Lease every few seconds.
     RESOURCES = %w[leaves projects events secrets].freeze
@@ -88,7 +89,8 @@ module Bench
               "GITHUB_BASE_URL" => @pages.base_url, "METRICS_ADDR" => "127.0.0.1:#{@metrics_port}",
               # The limiter protects github.com; here it would only measure itself.
               "GITHUB_RATE" => "1000", "GITHUB_BURST" => "100", "LOG_LEVEL" => "warn",
-              "RELIST_INTERVAL" => RELIST_INTERVAL.to_s, "STATS_TRACKER_CACHE_DIR" => ENV.fetch("STATS_TRACKER_CACHE_DIR", nil) }.compact
+              # The informer relists when a watch ends; end them often so the quiet window sees relists.
+              "RELIST_INTERVAL" => RELIST_INTERVAL.to_s, "WATCH_TIMEOUT" => WATCH_TIMEOUT.to_s, "STATS_TRACKER_CACHE_DIR" => ENV.fetch("STATS_TRACKER_CACHE_DIR", nil) }.compact
       @operator_log = File.join(TMP_DIR, "operator.log")
       FileUtils.mkdir_p(TMP_DIR)
       @operator = Process.spawn(env, RbConfig.ruby, File.join(ROOT, "operator", "operator.rb"),
@@ -167,7 +169,8 @@ module Bench
                      note: "reads (relists): #{@resync[:reads]}, GitHub requests: #{@resync[:github]}; #{@resync[:detail]}")
       per_leaf = writes.to_f / leaves
       Results.record(family: "target", name: "API writes per Leaf, first cycle", value: per_leaf, unit: "req",
-                     target: "<= 2", met: per_leaf <= 2.0, note: "includes Events")
+                     target: "<= 2", met: per_leaf <= 2.0,
+                     note: "Leaf create + status writes + Events + Project writes, over all Leafs")
       Results.record(family: "target", name: "requests when nothing is due (writes + GitHub)",
                      value: @resync[:writes] + @resync[:github], unit: "req", target: "0",
                      met: (@resync[:writes] + @resync[:github]).zero?)
