@@ -9,6 +9,7 @@ require "tmpdir"
 
 require_relative "kube/api_connection"
 require_relative "kube/binaries"
+require_relative "kube/cluster_api"
 require_relative "kube/cluster_pki"
 require_relative "kube/components/apiserver"
 require_relative "kube/components/controller_manager"
@@ -29,8 +30,9 @@ module StatsTracker
     # Processes run in their own process groups; stop (at_exit for .shared) and the Reaper watchdog
     # make sure none outlives the Ruby process that started it.
     class KubeCluster
+      include Kube::ClusterApi
+
       NAME = "stats-tracker-kube"
-      FIELD_MANAGER = "stats-tracker-tests"
       START_TIMEOUT = Integer(ENV.fetch("STATS_TRACKER_KUBE_START_TIMEOUT", "120"))
 
       @shared = nil
@@ -133,55 +135,6 @@ module StatsTracker
         Kube::ApiConnection.new(url: api_url, ca_file: @pki.path(:serving_ca), **identity)
       end
 
-      # Server-side apply of one or more YAML documents (a path, a kustomize directory or a string).
-      # CRDs in the input are waited for until Established and served, so their kinds can follow.
-      def apply_yaml(path_or_string, namespace: nil, field_manager: FIELD_MANAGER, force: true)
-        documents = Kube::ServerSideApply.parse(read_manifests(path_or_string))
-        applier = Kube::ServerSideApply.new(connection: connection, field_manager: field_manager, force: force)
-        documents.map do |doc|
-          applied = applier.apply([doc], namespace: namespace).first
-          wait_for_crd(applied.dig("metadata", "name")) if doc["kind"] == "CustomResourceDefinition"
-          applied
-        end
-      end
-
-      def wait_for_crd(name, timeout: 30)
-        crd = Kube::Wait.until("CRD #{name} to be Established", timeout: timeout) do
-          res = connection.get("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/#{name}")
-          body = res.success? ? res.json : {}
-          established = (body.dig("status", "conditions") || []).any? do |c|
-            c["type"] == "Established" && c["status"] == "True"
-          end
-          established && body
-        end
-        wait_until_served(crd)
-        crd
-      end
-
-      def create_namespace(prefix = "spec")
-        base = prefix.to_s.downcase.gsub(/[^a-z0-9-]+/, "-").gsub(/\A-+|-+\z/, "")[0, 40]
-        base = "spec" if base.empty?
-        name = "#{base}-#{SecureRandom.hex(3)}"
-        res = connection.post("/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: name } })
-        raise Kube::ApiError.new("creating namespace #{name}", status: res.status, body: res.body) unless res.success?
-
-        name
-      end
-
-      # The namespace controller empties and removes it in the background; wait: true blocks until it is gone.
-      def delete_namespace(name, wait: false, timeout: 60)
-        res = connection.delete("/api/v1/namespaces/#{name}")
-        unless res.success? || res.status == 404
-          raise Kube::ApiError.new("deleting namespace #{name}", status: res.status, body: res.body)
-        end
-        return name unless wait
-
-        Kube::Wait.until("namespace #{name} to be removed", timeout: timeout, interval: 0.25) do
-          connection.get("/api/v1/namespaces/#{name}").status == 404
-        end
-        name
-      end
-
       def stop_apiserver
         @apiserver.stop
         self
@@ -226,24 +179,6 @@ module StatsTracker
 
       attr_reader :last_kubectl_stderr
 
-      # A bearer token for a ServiceAccount (created if missing) from the TokenRequest API, signed by
-      # the apiserver's service-account key: the same kind of token a pod would get projected.
-      def token_for(service_account:, namespace:, expiration_seconds: 3600, audiences: nil)
-        sa = { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: service_account, namespace: namespace } }
-        created = connection.post("/api/v1/namespaces/#{namespace}/serviceaccounts", sa)
-        unless created.success? || created.status == 409
-          raise Kube::ApiError.new("creating ServiceAccount #{namespace}/#{service_account}", status: created.status,
-                                                                                                 body: created.body)
-        end
-        spec = { expirationSeconds: expiration_seconds }
-        spec[:audiences] = audiences if audiences
-        res = connection.post("/api/v1/namespaces/#{namespace}/serviceaccounts/#{service_account}/token",
-                              { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: spec })
-        raise Kube::ApiError.new("TokenRequest for #{service_account}", status: res.status, body: res.body) unless res.success?
-
-        res.json.dig("status", "token")
-      end
-
       # Everything bin/kube-local needs to stop a cluster started by another process.
       def state
         { "work_dir" => work_dir, "kubeconfig" => kubeconfig_path, "api_url" => api_url,
@@ -277,31 +212,6 @@ module StatsTracker
         common = { name: NAME, server: api_url, ca_pem: @pki.serving_ca.certificate_pem }
         Kube::KubeconfigWriter.write(path: kubeconfig_path, client: @pki.admin, **common)
         Kube::KubeconfigWriter.write(path: controller_manager_kubeconfig_path, client: @pki.controller_manager, **common)
-      end
-
-      def read_manifests(path_or_string)
-        source = path_or_string.to_s
-        return source if source.include?("\n")
-        return File.read(source) if File.file?(source)
-        raise ArgumentError, "no such manifest file or directory: #{source}" unless File.directory?(source)
-
-        out, status = kubectl("kustomize", source)
-        raise ArgumentError, "kubectl kustomize #{source} failed: #{last_kubectl_stderr}" unless status.success?
-
-        out
-      end
-
-      # Established can precede the group/version appearing in discovery by a moment; clients that
-      # discover (kubeclient's get_<kind>) would 404 in that gap.
-      def wait_until_served(crd)
-        group = crd.dig("spec", "group")
-        plural = crd.dig("spec", "names", "plural")
-        crd.dig("spec", "versions").select { |v| v["served"] }.each do |version|
-          Kube::Wait.until("#{plural}.#{group}/#{version["name"]} in discovery", timeout: 30) do
-            res = connection.get("/apis/#{group}/#{version["name"]}")
-            res.success? && res.json.fetch("resources", []).any? { |r| r["name"] == plural }
-          end
-        end
       end
 
       # /readyz turns 200 before the watch caches of existing CRDs are rebuilt; until then lists of
