@@ -7,6 +7,9 @@ use wasmtime::{Trap, WasmBacktrace};
 use crate::call::Stopped;
 use crate::output::OutputLimitExceeded;
 
+/// How much of a trapped guest's stderr goes into the TrapError message.
+const STDERR_TAIL: usize = 4096;
+
 #[derive(Debug)]
 pub enum HostError {
     Compile(String),
@@ -58,6 +61,18 @@ impl HostError {
         HostError::Trap(trap_message(err))
     }
 
+    /// Appends what the guest wrote to stderr before trapping (a panic message, say).
+    pub fn with_guest_stderr(self, stderr: &[u8]) -> HostError {
+        match self {
+            HostError::Trap(message) if !stderr.is_empty() => {
+                let tail = stderr.len().saturating_sub(STDERR_TAIL);
+                let text = String::from_utf8_lossy(stderr.get(tail..).unwrap_or_default());
+                HostError::Trap(format!("{message}\nguest stderr:\n{text}"))
+            }
+            other => other,
+        }
+    }
+
     pub fn into_ruby(self, ruby: &Ruby) -> Error {
         let (class, message) = match self {
             HostError::Compile(m) => ("CompileError", m),
@@ -75,7 +90,7 @@ impl HostError {
 /// "wasm trap: <code>" (or the error chain) followed by the guest backtrace.
 fn trap_message(err: &wasmtime::Error) -> String {
     let head = match err.downcast_ref::<Trap>() {
-        Some(trap) => format!("wasm trap: {trap}"),
+        Some(trap) => trap.to_string(),
         None => format!("{err:#}"),
     };
     match err.downcast_ref::<WasmBacktrace>() {

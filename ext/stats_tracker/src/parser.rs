@@ -111,20 +111,7 @@ impl ParserComponent {
                 output_overflowed: false,
                 timeout: limits.timeout,
             };
-            match HostError::from_run(&err, &observed) {
-                HostError::Trap(message) => {
-                    let guest_stderr = stderr.take();
-                    if guest_stderr.is_empty() {
-                        HostError::Trap(message)
-                    } else {
-                        HostError::Trap(format!(
-                            "{message}\nguest stderr:\n{}",
-                            String::from_utf8_lossy(&guest_stderr)
-                        ))
-                    }
-                }
-                other => other,
-            }
+            HostError::from_run(&err, &observed).with_guest_stderr(&stderr.take())
         })
     }
 

@@ -130,7 +130,11 @@ impl WasiCommand {
             Ok(()) => 0,
             Err(err) => match err.downcast_ref::<I32Exit>() {
                 Some(exit) => exit.0,
-                None => return Err(HostError::from_run(&err, &observed)),
+                None => {
+                    return Err(
+                        HostError::from_run(&err, &observed).with_guest_stderr(&stderr.take())
+                    )
+                }
             },
         };
         if observed.output_overflowed {

@@ -7,6 +7,8 @@ module StatsTracker
     # no host environment, no inherited stdio, no network, only the given dirs.
     class Command
       WASM_MAGIC = "\0asm".b.freeze
+      # WAT text: optional whitespace and comments, then "(module".
+      WAT_SOURCE = /\A(?:\s+|;;[^\n]*|\(;.*?;\))*\(module\b/m.freeze
       DEFAULT_TIMEOUT = 5.0
       DEFAULT_MEMORY_LIMIT = 64 * 1024 * 1024
       DEFAULT_OUTPUT_LIMIT = 1024 * 1024
@@ -36,7 +38,7 @@ module StatsTracker
         source = source.to_path if source.respond_to?(:to_path)
         raise TypeError, "expected a path or module bytes, got #{source.class}" unless source.is_a?(String)
 
-        if source.b.start_with?(WASM_MAGIC) || source.lstrip.start_with?("(module")
+        if source.b.start_with?(WASM_MAGIC) || source.match?(WAT_SOURCE)
           [source.b, "command"]
         else
           [File.binread(source), File.basename(source, ".wasm")]
