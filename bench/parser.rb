@@ -43,7 +43,9 @@ module Bench
         Bench.log("parser: round #{round + 1}/#{ROUNDS} done, load #{Bench.load_average}")
       end
       tiny = measure_tiny
+      faults = measure_page_faults
       report(tiny)
+      report_faults(faults)
     ensure
       @native&.close
     end
@@ -101,6 +103,29 @@ module Bench
         end
       end
       out.transform_values { |s| Bench.median(s) }
+    end
+
+    # Minor page faults per call on the largest page: a fresh Store maps fresh linear memory, and
+    # every first touch of a page costs a fault the native core (reusing its heap) does not pay.
+    def measure_page_faults
+      html = @pages.fetch(LARGEST_PAGE)
+      calls = Bench.scaled(50, min: 10)
+      out = {}
+      before = Bench.minor_faults
+      calls.times { @contenders[:parser].call(html, LARGEST_PAGE) }
+      out[:parser] = (Bench.minor_faults - before).fdiv(calls)
+      if @native.available?
+        before = Bench.minor_faults(@native.pid)
+        @native.samples(LARGEST_PAGE, calls)
+        out[:native] = (Bench.minor_faults(@native.pid) - before).fdiv(calls)
+      end
+      out
+    end
+
+    def report_faults(faults)
+      Results.record(family: "overhead", name: "minor page faults per Parser#package call, largest page",
+                     value: faults[:parser], unit: "faults",
+                     note: faults[:native] ? format("native core: %.1f per call (incl. reading the file)", faults[:native]) : nil)
     end
 
     def medians(key, paths)

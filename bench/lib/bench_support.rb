@@ -71,6 +71,11 @@ module Bench
     nil
   end
 
+  # Field 10 of /proc/<pid>/stat (minflt), counted after the parenthesised command name.
+  def minor_faults(pid = "self")
+    Integer(File.read("/proc/#{pid}/stat").split(") ", 2).last.split[7])
+  end
+
   # Linux: writing 5 to clear_refs resets VmHWM to the current RSS, so a later VmHWM is the
   # peak of what ran in between.
   def reset_peak_rss

@@ -95,6 +95,8 @@ module Bench
         [Integer(value), times.map { |ns| Integer(ns) / 1e9 }]
       end
 
+      def pid = @io&.pid
+
       def close
         @io&.close
       end
