@@ -22,7 +22,7 @@ module StatsTracker
           @identity = identity
           @logger = logger
           @stop = stop
-          @lease_duration = lease_duration
+          @lease_duration = lease_duration.ceil # the API field is an int32
           @renew_deadline = renew_deadline
           @retry_period = retry_period
           @clock = clock
