@@ -69,8 +69,9 @@ module GemPackaging
       env = user_env(gem_home)
 
       clean do
-        sh_env(env, scratch, Gem.ruby, "-S", "gem", "install", "--local", "--no-document", "--install-dir", gem_home,
-               gem_path)
+        # GEM_HOME, not --install-dir: with --install-dir RubyGems looks for dependencies in
+        # that directory only and would not see Debian's kubeclient.
+        sh_env(env, scratch, Gem.ruby, "-S", "gem", "install", "--local", "--no-document", gem_path)
         check_parse(env, elsewhere)
         check_cli(env, elsewhere, gem_home)
       end
