@@ -27,14 +27,24 @@ module Bench
       Bench.log("threads: #{ROUNDS} rounds x #{PARSES} parses per count, #{Etc.nprocessors} CPUs, load #{Bench.load_average}")
       @parser.package(@html)
       rates = Hash.new { |h, k| h[k] = [] }
+      @cores = Hash.new { |h, k| h[k] = [] }
       ROUNDS.times do |round|
-        COUNTS.each { |n| rates[n] << PARSES / Bench.time { parse_with(n) } }
+        COUNTS.each { |n| rates[n] << PARSES / timed(n) }
         Bench.log("threads: round #{round + 1}/#{ROUNDS}, load #{Bench.load_average}")
       end
       report(rates.transform_values { |r| Bench.median(r) })
     end
 
     private
+
+    # Wall seconds for one batch; also records the CPU cores the process used meanwhile (above
+    # 1.0 only if the calls really run in parallel, i.e. the GVL is released).
+    def timed(count)
+      cpu = Process.clock_gettime(Process::CLOCK_PROCESS_CPUTIME_ID)
+      wall = Bench.time { parse_with(count) }
+      @cores[count] << (Process.clock_gettime(Process::CLOCK_PROCESS_CPUTIME_ID) - cpu) / wall
+      wall
+    end
 
     def parse_with(count)
       per_thread = PARSES / count
@@ -45,7 +55,7 @@ module Bench
       COUNTS.each do |n|
         Results.record(family: "threads", name: "#{n} thread#{'s' unless n == 1}, largest page, one shared Parser",
                        value: rate[n], unit: "/s", ratio: rate[n] / rate[1], vs: "1 thread",
-                       note: "#{Etc.nprocessors} CPUs")
+                       note: format("process used %.2f cores (median); %d CPUs", Bench.median(@cores[n]), Etc.nprocessors))
       end
       scaling = rate[2] / rate[1]
       Results.record(family: "target", name: "2 threads / 1 thread throughput", value: scaling, unit: "x",
