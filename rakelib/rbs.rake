@@ -8,6 +8,6 @@ end
 namespace :rbs do
   desc "Validate the RBS signatures in sig/"
   task :validate do
-    rbs "-I", "sig", "validate", "--silent"
+    rbs "-r", "date", "-I", "sig", "validate", "--silent"
   end
 end
