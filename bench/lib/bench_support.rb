@@ -94,8 +94,9 @@ module Bench
   def format_seconds(seconds)
     return "-" if seconds.nil?
 
-    if seconds < 1e-3 then format("%.1f µs", seconds * 1e6)
-    elsif seconds < 1 then format("%.2f ms", seconds * 1e3)
+    size = seconds.abs
+    if size < 1e-3 then format("%.1f µs", seconds * 1e6)
+    elsif size < 1 then format("%.2f ms", seconds * 1e3)
     else format("%.2f s", seconds)
     end
   end
