@@ -3,6 +3,7 @@
 require "net/http"
 require "rbconfig"
 require "time"
+require "digest"
 require_relative "../support/operator_harness"
 
 # The operator as it really runs: `ruby operator/operator.rb` processes, configured by environment.
@@ -20,7 +21,7 @@ RSpec.describe "operator processes", kube: true do
     pages.stop
   end
 
-  def spawn_operator(identity)
+  def spawn_operator(identity, extra_env = {})
     port = free_port
     log = File.join(Dir.tmpdir, "stats-tracker-operator-#{namespace}-#{identity}.log")
     env = {
@@ -28,7 +29,7 @@ RSpec.describe "operator processes", kube: true do
       "LEADER_ELECT" => "true", "LEASE_NAMESPACE" => namespace, "LEASE_NAME" => "stats-tracker", "POD_NAME" => identity,
       "LEASE_DURATION" => lease_duration.to_s, "RENEW_DEADLINE" => "3", "RETRY_PERIOD" => retry_period.to_s,
       "METRICS_ADDR" => "127.0.0.1:#{port}", "LOG_FORMAT" => "json", "GITHUB_RATE" => "50", "GITHUB_BURST" => "50"
-    }
+    }.merge(extra_env)
     pid = Process.spawn(env, RbConfig.ruby, File.join(StatsTracker::Testing::OperatorHarness::ROOT, "operator", "operator.rb"),
                         out: log, err: log, pgroup: true)
     (@processes ||= {})[identity] = { pid: pid, port: port, log: log }
@@ -111,6 +112,28 @@ RSpec.describe "operator processes", kube: true do
     leaves.each do |l|
       expect(l.dig(:status, :downloadCount)).to be_a(Integer)
       expect(condition(l)).to include(status: "True")
+    end
+  end
+
+  describe "a parser component supplied at run time" do
+    let(:component) { StatsTracker::Parser::BUNDLED_COMPONENT }
+
+    it "refuses to start when the component's digest does not match" do
+      a = spawn_operator("operator-a", "STATS_TRACKER_PARSER_COMPONENT" => component,
+                                       "STATS_TRACKER_PARSER_COMPONENT_SHA256" => "0" * 64)
+      _, status = Process.wait2(a[:pid])
+      @processes.delete("operator-a")
+      expect(status.exitstatus).to eq(1)
+      expect(File.read(a[:log])).to include('"msg":"cannot start"')
+      expect(holder).to be_nil
+    end
+
+    it "loads it when the digest matches and reconciles with it" do
+      serve_fluxcd(pages)
+      spawn_operator("operator-a", "STATS_TRACKER_PARSER_COMPONENT" => component,
+                                   "STATS_TRACKER_PARSER_COMPONENT_SHA256" => Digest::SHA256.file(component).hexdigest)
+      apply_project("fluxcd", include: ["flagger"])
+      wait_project_ready("fluxcd", packages: 1)
     end
   end
 end

@@ -3,6 +3,7 @@
 require "kubeclient"
 require "openssl"
 require "uri"
+require_relative "token_source"
 
 module StatsTracker
   module Operator
