@@ -28,6 +28,9 @@ log() { printf '==> %s\n' "$*" >&2; }
 [ "$(id -u)" -eq 0 ] || { echo "base_rootfs.sh needs root (debootstrap, chroot)" >&2; exit 1; }
 command -v debootstrap >/dev/null || { echo "install debootstrap: apt-get install debootstrap" >&2; exit 1; }
 mkdir -p "$CACHE"
+exec 9>"$ROOTFS.lock"
+flock 9
+if [ -f "$ROOTFS/.complete" ]; then echo "$ROOTFS"; exit 0; fi
 TMP="$ROOTFS.tmp.$$"
 cleanup() {
   for m in proc dev/pts dev sys; do mountpoint -q "$TMP/$m" 2>/dev/null && umount -l "$TMP/$m"; done

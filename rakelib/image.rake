@@ -1,0 +1,32 @@
+# frozen_string_literal: true
+
+# The operator image without a Docker engine (operator/image/*.sh): a cached Debian base root
+# filesystem from debootstrap, the gem installed on top, packed as an OCI layout with umoci.
+# operator/Dockerfile describes the same image for hosts with an engine.
+module OperatorImage
+  DIR = File.expand_path("../operator/image", __dir__)
+  OUT = ENV.fetch("IMAGE_DIR") { File.join(CACHE_HOME, "image", "out") }
+
+  module_function
+
+  def script(name, *args)
+    sh({ "IMAGE_DIR" => OUT }, File.join(DIR, name), *args)
+  end
+end
+
+namespace :image do
+  desc "Build (once, cached by package list) the Debian runtime base root filesystem"
+  task :base do
+    OperatorImage.script("base_rootfs.sh")
+  end
+
+  desc "Build the operator image as an OCI layout + oci-archive (needs root, debootstrap, umoci, skopeo)"
+  task build: :gem do
+    OperatorImage.script("build.sh", GemPackaging.gem_path)
+  end
+
+  desc "Build the image, then smoke-test it: chroot commands, image config, the operator run from it"
+  task smoke: :build do
+    sh({ "IMAGE_DIR" => OperatorImage::OUT, "STATS_TRACKER_IMAGE" => "1" }, "rspec", "spec/deploy/image_spec.rb")
+  end
+end
