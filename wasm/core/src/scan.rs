@@ -4,26 +4,13 @@
 
 use html5gum::{Emitter, Error, State, Tokenizer};
 
+use crate::precheck::is_html_whitespace;
 use crate::tags::{Interner, Tag};
 use crate::tree::Stack;
 
 /// Attribute values and text runs longer than this are not kept: no count, date, tag, URL or
 /// label comes near it, and the cap bounds memory whatever the input.
 const MAX_VALUE_BYTES: usize = 64 * 1024;
-
-/// The only attributes any visitor reads; the values of all others (SVG paths, styles,
-/// classes) are skipped without copying.
-const WANTED_ATTRIBUTES: &[&[u8]] = &[
-    b"title",
-    b"href",
-    b"rel",
-    b"aria-label",
-    b"data-merge-count",
-    b"data-date",
-    b"action",
-    b"type",
-    b"alt",
-];
 
 /// What the visitors see of a start tag.
 pub struct StartTag<'a> {
@@ -173,7 +160,9 @@ impl<V: Visitor> ScanEmitter<'_, V> {
     }
 
     fn flush_text(&mut self) {
-        if !self.text.is_empty() && !self.text_overlong && self.alive() {
+        // Whitespace between tags is most of the text events and means nothing to any visitor.
+        let meaningful = !self.text.iter().all(|b| is_html_whitespace(*b));
+        if meaningful && !self.text_overlong && self.alive() {
             self.visitor.text(&self.text, &self.stack);
         }
         self.text.clear();
@@ -264,8 +253,21 @@ impl<V: Visitor> ScanEmitter<'_, V> {
     }
 }
 
+/// The only attributes any visitor reads; the values of all others (SVG paths, styles,
+/// classes) are skipped without copying.
 fn is_wanted(name: &[u8]) -> bool {
-    WANTED_ATTRIBUTES.contains(&name)
+    matches!(
+        name,
+        b"title"
+            | b"href"
+            | b"rel"
+            | b"aria-label"
+            | b"data-merge-count"
+            | b"data-date"
+            | b"action"
+            | b"type"
+            | b"alt"
+    )
 }
 
 impl<V: Visitor> Emitter for ScanEmitter<'_, V> {
@@ -391,10 +393,11 @@ impl<V: Visitor> Emitter for ScanEmitter<'_, V> {
             return;
         };
         let name = buf.get(last.name_start..last.name_end).unwrap_or_default();
-        let duplicate = earlier
-            .iter()
-            .any(|e| buf.get(e.name_start..e.name_end) == Some(name));
-        let wanted = is_wanted(name) && !duplicate;
+        // HTML keeps the first of duplicated attributes.
+        let wanted = is_wanted(name)
+            && !earlier
+                .iter()
+                .any(|e| buf.get(e.name_start..e.name_end) == Some(name));
         let at = self.attr_buf.len();
         if let Some(attr) = self.current_attr() {
             attr.wanted = wanted;

@@ -47,36 +47,63 @@ const MAX_DISTINCT_TAGS: usize = 4096;
 /// Maps tag names to [`Tag`] ids.
 #[derive(Debug)]
 pub struct Interner {
-    ids: HashMap<Box<[u8]>, Tag, BuildHasherDefault<FxHasher>>,
+    /// Names of up to 8 bytes (nearly all tags), packed into one word: one multiply to hash,
+    /// one compare to match. Tag names never contain NUL (the tokenizer replaces it), so
+    /// zero-padding is unambiguous.
+    short: HashMap<u64, Tag, BuildHasherDefault<FxHasher>>,
+    long: HashMap<Box<[u8]>, Tag, BuildHasherDefault<FxHasher>>,
 }
 
 impl Default for Interner {
     fn default() -> Self {
-        let mut ids = HashMap::with_capacity_and_hasher(256, BuildHasherDefault::default());
-        for (i, name) in KNOWN.iter().enumerate() {
-            let id = u32::try_from(i).unwrap_or(0);
-            ids.insert(Box::from(*name), Tag(id));
+        let mut interner = Interner {
+            short: HashMap::with_capacity_and_hasher(256, BuildHasherDefault::default()),
+            long: HashMap::with_capacity_and_hasher(64, BuildHasherDefault::default()),
+        };
+        for name in KNOWN {
+            interner.intern(name);
         }
-        Interner { ids }
+        interner
     }
+}
+
+fn pack(name: &[u8]) -> Option<u64> {
+    if name.len() > 8 {
+        return None;
+    }
+    // Built in registers: a byte copy into a stack array followed by a word load stalls on
+    // store forwarding, which showed up as the interner's main cost.
+    let mut key = 0u64;
+    for (i, &b) in name.iter().enumerate() {
+        key |= u64::from(b) << (8 * i);
+    }
+    Some(key)
 }
 
 impl Interner {
     pub fn intern(&mut self, name: &[u8]) -> Tag {
-        if let Some(tag) = self.ids.get(name) {
+        let packed = pack(name);
+        let found = match packed {
+            Some(key) => self.short.get(&key),
+            None => self.long.get(name),
+        };
+        if let Some(tag) = found {
             return *tag;
         }
-        if self.ids.len() >= MAX_DISTINCT_TAGS {
+        if self.len() >= MAX_DISTINCT_TAGS {
             return Tag::OTHER;
         }
-        let tag = Tag(u32::try_from(self.ids.len()).unwrap_or(0));
-        self.ids.insert(Box::from(name), tag);
+        let tag = Tag(u32::try_from(self.len()).unwrap_or(0));
+        match packed {
+            Some(key) => self.short.insert(key, tag),
+            None => self.long.insert(Box::from(name), tag),
+        };
         tag
     }
 
     /// Number of ids handed out so far (ids are dense from 0).
     pub fn len(&self) -> usize {
-        self.ids.len()
+        self.short.len() + self.long.len()
     }
 }
 
@@ -230,6 +257,10 @@ impl Hasher for FxHasher {
         for &b in chunks.remainder() {
             self.add(u64::from(b));
         }
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
     }
 
     fn write_u8(&mut self, i: u8) {

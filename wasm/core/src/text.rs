@@ -19,7 +19,23 @@ pub fn text_is(text: &[u8], phrase: &str) -> bool {
 
 /// True when `text` contains `needle` byte for byte.
 pub fn contains(text: &[u8], needle: &[u8]) -> bool {
-    !needle.is_empty() && text.windows(needle.len()).any(|w| w == needle)
+    let Some((&first, rest)) = needle.split_first() else {
+        return false;
+    };
+    let last_start = text.len().saturating_sub(needle.len());
+    let mut from = 0;
+    // Jump between occurrences of the first byte; most texts do not hold it at all.
+    while let Some(offset) = text
+        .get(from..=last_start)
+        .and_then(|t| t.iter().position(|b| *b == first))
+    {
+        let at = from + offset;
+        if text.get(at + 1..at + needle.len()) == Some(rest) {
+            return true;
+        }
+        from = at + 1;
+    }
+    false
 }
 
 #[cfg(test)]
@@ -36,5 +52,15 @@ mod tests {
         ));
         assert!(!text_is(b"Total", "total downloads"));
         assert!(!text_is(b"", "total downloads"));
+    }
+
+    #[test]
+    fn substring_search() {
+        assert!(contains(b"404 This is it", b"This is it"));
+        assert!(contains(b"abc", b"abc"));
+        assert!(contains(b"aab", b"ab"));
+        assert!(!contains(b"ab", b"abc"));
+        assert!(!contains(b"", b"a"));
+        assert!(!contains(b"abc", b""));
     }
 }
