@@ -119,7 +119,7 @@ RSpec.describe "operator main path", kube: true do
     apply_project("fluxcd", exclude: ["*-arm64", "charts/*"])
     wait_for("the chart Leafs to go") { leaves.none? { |l| l.dig(:spec, :package).start_with?("charts/") } }
     expect(leaves.size).to eq(16)
-    wait_project_ready("fluxcd", packages: 16) rescue (pp project("fluxcd")[:status]; raise)
+    wait_project_ready("fluxcd", packages: 16)
 
     api_for("projects").delete("fluxcd", namespace)
     wait_for("the garbage collector to remove every Leaf") { leaves.empty? }
@@ -132,10 +132,31 @@ RSpec.describe "operator main path", kube: true do
     wait_project_ready("fluxcd", packages: 4)
 
     apply_project("fluxcd", include: ["flux-*"], suspend: true)
-    wait_for("the Leafs to be suspended") { leaves.all? { |l| l.dig(:spec, :suspend) && l.dig(:status, :observedGeneration) == l.dig(:metadata, :generation) } }
+    wait_for("the Leafs to be suspended") do
+      leaves.all? { |l| l.dig(:spec, :suspend) && l.dig(:status, :observedGeneration) == l.dig(:metadata, :generation) }
+    end
     requests = pages.request_count
     token = request_reconcile("leaves", "fluxcd-flux-cli")
     wait_for("the request to be acknowledged") { leaf("fluxcd-flux-cli").dig(:status, :lastHandledReconcileAt) == token }
     expect(pages.request_count).to eq(requests)
+  end
+
+  it "watches only WATCH_NAMESPACE; a Project elsewhere keeps the schema's observedGeneration -1" do
+    serve_fluxcd(pages)
+    elsewhere = kube.create_namespace("unwatched")
+    body = { apiVersion: "stats-tracker.dev/v1alpha1", kind: "Project", metadata: { name: "fluxcd", namespace: elsewhere },
+             spec: { owner: "fluxcd" } }
+    api_for("projects").apply(body)
+    start_operator(pages)
+    apply_project("fluxcd", include: ["flagger"])
+    wait_project_ready("fluxcd", packages: 1)
+
+    other = api_for("projects").get("fluxcd", elsewhere)
+    expect(other[:status]).to eq(observedGeneration: -1)
+    expect(api_for("leaves").list(namespace: elsewhere).first).to be_empty
+    # kstatus reads a generation-1 object with observedGeneration -1 as in progress, not healthy.
+    expect(other.dig(:metadata, :generation)).to eq(1)
+  ensure
+    kube.delete_namespace(elsewhere) if elsewhere
   end
 end

@@ -16,7 +16,8 @@ module StatsTracker
     class LeafController
       PREFIX = "leaf:"
 
-      def initialize(api:, store:, reconciler:, queue:, events:, metrics:, logger:, on_rate_limited: ->(_seconds) {}, on_leaf_changed: ->(_leaf) {})
+      def initialize(api:, store:, reconciler:, queue:, events:, metrics:, logger:,
+                     on_rate_limited: ->(_seconds) {}, on_leaf_changed: ->(_leaf) {})
         @api = api
         @store = store
         @reconciler = reconciler

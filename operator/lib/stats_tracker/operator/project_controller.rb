@@ -19,7 +19,8 @@ module StatsTracker
       # Many Leafs report within moments of each other; aggregate them in one Project write.
       AGGREGATE_DELAY = 1.0
 
-      def initialize(api:, leaf_api:, store:, leaf_store:, reconciler:, queue:, events:, metrics:, logger:, on_rate_limited: ->(_seconds) {})
+      def initialize(api:, leaf_api:, store:, leaf_store:, reconciler:, queue:, events:, metrics:, logger:,
+                     on_rate_limited: ->(_seconds) {})
         @api = api
         @leaf_api = leaf_api
         @store = store
@@ -134,7 +135,8 @@ module StatsTracker
       def same_leaf?(existing, body)
         spec = existing[:spec] || {}
         body[:spec].all? { |k, v| spec[k] == v } &&
-          Array(existing.dig(:metadata, :ownerReferences)).any? { |r| r[:uid] == body.dig(:metadata, :ownerReferences, 0, :uid) } &&
+          Array(existing.dig(:metadata, :ownerReferences))
+            .any? { |r| r[:uid] == body.dig(:metadata, :ownerReferences, 0, :uid) } &&
           (existing.dig(:metadata, :labels) || {}).slice(*body.dig(:metadata, :labels).keys) == body.dig(:metadata, :labels)
       end
 

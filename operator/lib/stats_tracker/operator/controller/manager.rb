@@ -33,7 +33,9 @@ module StatsTracker
           @stop_signal = stop_signal
           @informers = sources.product(namespaces.empty? ? [nil] : namespaces).map do |(api, handler), ns|
             Informer.new(api: api, handler: handler, namespace: ns, logger: logger, stop: stop_signal,
-                         on_watch_event: ->(type) { metrics.increment("stats_tracker_watch_events_total", resource: api.plural, type: type) },
+                         on_watch_event: lambda { |type|
+                           metrics.increment("stats_tracker_watch_events_total", resource: api.plural, type: type)
+                         },
                          **informer_options)
           end
           @workers = []
@@ -44,8 +46,12 @@ module StatsTracker
           @state
         end
 
+        # Live while every informer and worker thread it started is still running (a thread
+        # that died of an unexpected error would otherwise leave a silently stuck operator).
         def healthy?
-          @state != :failed
+          return true unless @state == :running
+
+          (@informers.map(&:thread) + @workers).compact.all?(&:alive?)
         end
 
         def ready?

@@ -171,7 +171,8 @@ module StatsTracker
             names = failing.map { |l| l.dig(:metadata, :name) }.sort
             conditions = Conditions.remove(conditions, Conditions::RECONCILING)
             conditions = Conditions.set(conditions, type: Conditions::READY, status: "False", reason: "LeavesNotReady",
-                                                    message: "#{failing.size}/#{leaves.size} Leafs not ready: #{names.first(10).join(', ')}",
+                                                    message: "#{failing.size}/#{leaves.size} Leafs not ready: " \
+                                                             "#{names.first(10).join(', ')}",
                                                     generation: generation, now: now)
           elsif !pending.empty? || leaves.size < package_count
             conditions = Conditions.set(conditions, type: Conditions::RECONCILING, status: "True", reason: "Progressing",
