@@ -44,7 +44,7 @@ RSpec.describe "operator on GitHub failures", kube: true do
     expect(failed.dig(:status, :downloadCount)).to eq(count)
     expect(failed.dig(:status, :history)).to eq(history)
     expect(condition(failed)[:message]).to include("rate_limited")
-    expect(events_for("fluxcd-flagger")).to include(include(reason: "RateLimited", type: "Warning"))
+    wait_for("a Warning Event") { events_for("fluxcd-flagger").any? { |e| e[:reason] == "RateLimited" && e[:type] == "Warning" } }
     wait_for("the Project to report its Leaf") { condition(project("fluxcd"))&.dig(:reason) == "LeavesNotReady" }
 
     # The retry, once Retry-After has passed, gets the page again.
@@ -63,7 +63,7 @@ RSpec.describe "operator on GitHub failures", kube: true do
     parse_failed = wait_reason("ParseFailed")
     expect(parse_failed.dig(:status, :downloadCount)).to eq(count)
     expect(parse_failed.dig(:status, :history).map { |h| h[:downloadCount] }).to eq([count])
-    expect(events_for("fluxcd-flagger").map { |e| e[:reason] }).to include("NotFound", "ParseFailed")
+    wait_for("both Events") { (%w[NotFound ParseFailed] - events_for("fluxcd-flagger").map { |e| e[:reason] }).empty? }
   end
 
   it "reports a listing that cannot be read on the Project without touching its Leafs" do
