@@ -95,6 +95,8 @@ module StatsTracker
               @logger.info("watch expired, relisting", informer: @name, detail: e.message)
               @resource_version = nil
             rescue StandardError => e
+              break if @stop.stopped? # the error is the stop itself (socket closed under the reader)
+
               delay = @backoff.delay(@failures)
               @failures += 1
               @logger.warn("watch failed, retrying", informer: @name, error: Kube::Errors.describe(e),
