@@ -34,7 +34,12 @@ OptionParser.new do |opts|
   end
 end.parse!
 
-config = StatsTracker::Operator::Config.from_env(ENV, overrides)
+begin
+  config = StatsTracker::Operator::Config.from_env(ENV, overrides)
+rescue ArgumentError, TypeError => e
+  warn "stats-tracker operator: invalid configuration: #{e.message}"
+  exit 2
+end
 logger = StatsTracker::Operator::Log.new(format: config.log_format, level: config.log_level,
                                          fields: { identity: config.identity })
 begin
