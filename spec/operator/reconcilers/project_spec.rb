@@ -1,0 +1,82 @@
+# frozen_string_literal: true
+
+require_relative "../support/load_path"
+require "stats_tracker/operator/reconcilers/project"
+
+# The Project reconciler over the real fetcher, page server and wasm parser; no Kubernetes.
+RSpec.describe StatsTracker::Operator::Reconcilers::Project do
+  let(:pages) { StatsTracker::Testing::PageServer.new.start }
+  let(:fetcher) { StatsTracker::Fetcher.new(base_url: pages.base_url, max_retries: 0) }
+  let(:now) { [Time.utc(2026, 11, 1, 12, 0, 0)] }
+  let(:reconciler) do
+    described_class.new(fetcher_for: ->(_p) { fetcher }, parser: StatsTracker::Parser.new, acquire: -> { true },
+                        clock: -> { now[0] }, random: Random.new(1))
+  end
+  let(:listing) { %w[listing-fluxcd-page1.html listing-fluxcd-page2.html listing-fluxcd-page3.html] }
+
+  before { pages.serve_listing(owner: "fluxcd", pages: listing) }
+  after { pages.stop }
+
+  def project(spec = {}, status: nil, generation: 1) # spec is passed braced: keywords are for the rest
+    { metadata: { name: "fluxcd", namespace: "ns", uid: "p-uid", generation: generation },
+      spec: { owner: "fluxcd", interval: "1h" }.merge(spec), status: status || { observedGeneration: -1 } }
+  end
+
+  def ready_leaf(name, count)
+    { metadata: { name: name, namespace: "ns" }, spec: {},
+      status: { downloadCount: count, conditions: [{ type: "Ready", status: "True", reason: "Succeeded" }] } }
+  end
+
+  it "reads every listing page and wants one owned Leaf per package" do
+    plan = reconciler.reconcile(project, owned_leaves: [])
+    expect(pages.request_count("/orgs/fluxcd/packages?")).to eq(3)
+    expect(plan.desired_leaves.size).to eq(22)
+    body = plan.desired_leaves.fetch("fluxcd-charts-flagger")
+    expect(body[:spec]).to include(owner: "fluxcd", package: "charts/flagger", repository: "fluxcd/flagger", interval: "1h")
+    expect(body.dig(:metadata, :ownerReferences)).to eq([{ apiVersion: "stats-tracker.dev/v1alpha1", kind: "Project",
+                                                           name: "fluxcd", uid: "p-uid", controller: true,
+                                                           blockOwnerDeletion: true }])
+    expect(plan.outcome.status).to include(packageCount: 22, observedGeneration: 1)
+    expect(plan.outcome.status[:conditions].map { |c| [c[:type], c[:status]] })
+      .to contain_exactly(%w[Reconciling True], %w[Ready Unknown])
+  end
+
+  it "applies include, then exclude patterns" do
+    plan = reconciler.reconcile(project({ include: ["flagger*", "charts/*"], exclude: ["*-arm64"] }), owned_leaves: [])
+    expect(plan.desired_leaves.values.map { |b| b.dig(:spec, :package) })
+      .to contain_exactly("flagger", "flagger-loadtester", "charts/flagger", "charts/flux-monitoring")
+  end
+
+  it "renames a Leaf whose name another Project already controls" do
+    plan = reconciler.reconcile(project({ include: ["flagger"] }), owned_leaves: [], taken_names: ["fluxcd-flagger"])
+    name = plan.desired_leaves.keys.first
+    expect(name).to start_with("fluxcd-flagger-")
+    expect(StatsTracker::Operator::Names.valid?(name)).to be(true)
+  end
+
+  it "aggregates its Leafs without reading the listing when not due" do
+    first = reconciler.reconcile(project({ include: ["flagger*"] }), owned_leaves: []).outcome.status
+    leaves = [ready_leaf("fluxcd-flagger", 10), ready_leaf("fluxcd-flagger-arm64", 5), ready_leaf("fluxcd-flagger-loadtester", 1)]
+    count = pages.request_count
+    plan = reconciler.reconcile(project({ include: ["flagger*"] }, status: first), owned_leaves: leaves)
+    expect(pages.request_count).to eq(count)
+    expect(plan.desired_leaves).to be_nil
+    expect(plan.outcome.status).to include(packageCount: 3, totalDownloads: 16)
+    expect(plan.outcome.status[:conditions]).to contain_exactly(include(type: "Ready", status: "True"))
+  end
+
+  it "fails with RateLimited and GitHub's Retry-After when a listing page is rate limited" do
+    pages.fail_next("/orgs/fluxcd/packages?page=2", status: 429, retry_after: 9)
+    plan = reconciler.reconcile(project, owned_leaves: [ready_leaf("fluxcd-flagger", 10)])
+    expect(plan.desired_leaves).to be_nil
+    expect(plan.outcome.failure).to have_attributes(reason: "RateLimited", retry_after: 9)
+    expect(plan.outcome.status).to include(packageCount: 1, totalDownloads: 10)
+  end
+
+  it "suspends its Leafs and asks nothing of GitHub while suspended" do
+    owned = [ready_leaf("fluxcd-flagger", 10).merge(spec: { package: "flagger", repository: "fluxcd/flagger" })]
+    plan = reconciler.reconcile(project({ suspend: true }), owned_leaves: owned)
+    expect(pages.request_count).to eq(0)
+    expect(plan.desired_leaves.fetch("fluxcd-flagger")[:spec]).to include(suspend: true, package: "flagger")
+  end
+end
