@@ -56,8 +56,10 @@ umoci repack --image "$LAYOUT:$TAG" --history.created_by "debootstrap --variant=
 log "layer 2: gem install $(basename "$GEM") (compiles the native extension on this host)"
 RFS="$BUNDLE/rootfs"
 GEM_DIR=/var/lib/gems/3.1.0
-# CARGO_TARGET_DIR (from the Rakefile's convention) keeps the Rust build cache outside the rootfs.
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/stats_tracker/cargo-target}"
+# A cargo target dir of its own, outside the rootfs: the crate is built from the gem's unpacked
+# path, and sharing the checkout's target dir makes concurrent builds wait on its lock and evict
+# each other's release artifacts. The first build compiles wasmtime once; later ones reuse it.
+export CARGO_TARGET_DIR="${IMAGE_CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/stats_tracker/image/cargo-target}"
 gem install --local --no-document --ignore-dependencies \
   --install-dir "$RFS$GEM_DIR" --bindir "$RFS/usr/local/bin" "$GEM" >&2
 gemdir="$(ls -d "$RFS$GEM_DIR/gems/stats_tracker-$VERSION")"
