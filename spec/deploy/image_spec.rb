@@ -1,11 +1,11 @@
 # frozen_string_literal: true
 
-require "net/http"
+require "fileutils"
+require "tmpdir"
 require "yaml"
 require_relative "support/operator_image"
 require_relative "support/manifests"
-require_relative "support/installation"
-require_relative "support/kstatus"
+require_relative "support/sample_project_run"
 
 # The operator image as operator/image/build.sh makes it without a Docker engine (debootstrap
 # base + the gem installed on top, packed by umoci), checked from the outside: commands run in
@@ -115,124 +115,17 @@ RSpec.describe "the operator image (OCI layout from Debian packages)", image: tr
   # The operator started from the image exactly as the kubelet would start the Deployment's
   # container: its env (from the built manifest), an in-cluster service-account directory with a
   # bound token of the manifests' ServiceAccount (so RBAC is the manifests' RBAC), read-only root.
-  # The sample Project from operator/deploy/samples must become kstatus-Current, with every Leaf.
   describe "operator run from the image", kube: true do
-    manifests = StatsTracker::Testing::Manifests
-    installation = StatsTracker::Testing::DeployInstallation
-    listing = %w[listing-fluxcd-page1.html listing-fluxcd-page2.html listing-fluxcd-page3.html]
-
-    before(:context) do
-      next unless @image
-
-      @cluster = StatsTracker::Testing::KubeCluster.shared
-      installation.uninstall(@cluster)
-      installation.install(@cluster, "base")
-    end
-    after(:context) { installation.uninstall(@cluster) if @cluster }
-
-    let(:pages) { StatsTracker::Testing::PageServer.new.start }
-    let(:kubectl) { StatsTracker::Testing::DeployKubectl.new(kube) }
-    let(:sa_dir) { Dir.mktmpdir("sa-") }
-    let(:metrics_port) { StatsTracker::Testing::Kube::FreePort.pick }
-    let(:log_path) { File.join(Dir.tmpdir, "image-operator-#{Process.pid}.log") }
-
-    after do
-      pages.stop
-      FileUtils.rm_rf(sa_dir)
-    end
-
-    # The container env as the kubelet resolves it: fieldRefs filled in, the optional
-    # GITHUB_TOKEN Secret absent; only the GitHub URL and the port are redirected to this host.
-    def pod_env(pod_name)
-      container = deployment.dig("spec", "template", "spec", "containers").first
-      env = container["env"].each_with_object({}) do |e, acc|
-        field = e.dig("valueFrom", "fieldRef", "fieldPath")
-        acc[e["name"]] = e["value"] if e.key?("value")
-        acc[e["name"]] = { "metadata.namespace" => "stats-tracker-system", "metadata.name" => pod_name }.fetch(field) if field
-      end
-      uri = URI(kube.api_url)
-      env.merge("GITHUB_BASE_URL" => pages.base_url, "METRICS_ADDR" => "127.0.0.1:#{metrics_port}",
-                "KUBERNETES_SERVICE_HOST" => uri.host, "KUBERNETES_SERVICE_PORT" => uri.port.to_s,
-                # The fixtures hold ~40 packages; GitHub's default budget (1/s) would only slow the spec.
-                "GITHUB_RATE" => "50", "GITHUB_BURST" => "50")
-    end
-
-    def write_service_account
-      File.write(File.join(sa_dir, "token"),
-                 kube.token_for(service_account: "stats-tracker-operator", namespace: "stats-tracker-system"))
+    def start_operator(env:, log:)
+      sa_dir = Dir.mktmpdir("sa-")
+      File.write(File.join(sa_dir, "token"), operator_token)
       FileUtils.cp(kube.ssl_options.fetch(:ca_file), File.join(sa_dir, "ca.crt"))
       File.write(File.join(sa_dir, "namespace"), "stats-tracker-system")
+      uri = URI(kube.api_url)
+      image.spawn(env: env.merge("KUBERNETES_SERVICE_HOST" => uri.host, "KUBERNETES_SERVICE_PORT" => uri.port.to_s),
+                  service_account_dir: sa_dir, log: log)
     end
 
-    def serve_fluxcd
-      pages.serve_listing(owner: "fluxcd", pages: listing)
-      parser = StatsTracker::Parser.new
-      names = listing.flat_map { |f| parser.listing(File.binread(File.join(GHCR_FIXTURES, f))).packages.map(&:name) }
-      names.each_with_index.to_h do |name, i|
-        pages.serve_package(owner: "fluxcd", package: name,
-                            html: StatsTracker::Testing::PageServer.package_html(total: 5000 + i))
-        [name, 5000 + i]
-      end
-    end
-
-    def get_json(*args)
-      result = kubectl.run("get", *args, "-o", "json")
-      result.success? ? JSON.parse(result.stdout) : nil
-    end
-
-    def wait_for(what, timeout: 180)
-      deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + timeout
-      loop do
-        value = yield
-        return value if value
-        raise "timed out waiting for #{what}; operator log:\n#{File.read(log_path).lines.last(40).join}" if
-          Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
-
-        sleep 0.5
-      end
-    end
-
-    def healthy?(path)
-      Net::HTTP.get_response(URI("http://127.0.0.1:#{metrics_port}#{path}")).code == "200"
-    rescue SystemCallError, IOError
-      false
-    end
-
-    it "reconciles the sample Project to kstatus Current under the manifests' identity, then stops on SIGTERM" do
-      counts = serve_fluxcd
-      write_service_account
-      pid = image.spawn(env: pod_env("stats-tracker-operator-image-spec"), service_account_dir: sa_dir, log: log_path)
-      begin
-        wait_for("/healthz and /readyz") { healthy?("/healthz") && healthy?("/readyz") }
-        kubectl.apply!(manifests.build("samples").yaml)
-
-        current = lambda do |o|
-          StatsTracker::Testing::Kstatus.compute(o) == :current &&
-            o.dig("status", "observedGeneration") == o.dig("metadata", "generation")
-        end
-        leaves = wait_for("one kstatus-Current Leaf per package") do
-          items = get_json("-n", "stats-tracker-samples", "leaves.stats-tracker.dev")&.fetch("items")
-          items if items&.size == counts.size && items.all?(&current)
-        end
-        expect(leaves.to_h { |l| [l.dig("spec", "package"), l.dig("status", "downloadCount")] }).to eq(counts)
-
-        project = wait_for("the sample Project to be kstatus-Current with the sum of its Leafs") do
-          p = get_json("-n", "stats-tracker-samples", "projects.stats-tracker.dev", "fluxcd")
-          p if p && current.call(p) && p.dig("status", "totalDownloads") == counts.values.sum
-        end
-        ready = project.dig("status", "conditions").find { |c| c["type"] == "Ready" }
-        expect(ready).to include("status" => "True", "observedGeneration" => project.dig("metadata", "generation"))
-        expect(project.dig("status", "packageCount")).to eq(counts.size)
-
-        lease = get_json("-n", "stats-tracker-system", "leases.coordination.k8s.io", "stats-tracker-operator")
-        expect(lease.dig("spec", "holderIdentity")).to eq("stats-tracker-operator-image-spec")
-      ensure
-        Process.kill("TERM", pid)
-        _, status = Process.wait2(pid)
-      end
-      expect(status.exitstatus).to eq(0), File.read(log_path).lines.last(20).join
-      lease = get_json("-n", "stats-tracker-system", "leases.coordination.k8s.io", "stats-tracker-operator")
-      expect(lease.dig("spec", "holderIdentity").to_s).to eq("")
-    end
+    it_behaves_like "the sample Project reconciled under the manifests' identity"
   end
 end
