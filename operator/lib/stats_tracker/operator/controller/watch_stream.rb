@@ -116,6 +116,9 @@ module StatsTracker
           http.open_timeout = @open_timeout
           http.read_timeout = @read_timeout
           http.keep_alive_timeout = 0
+          # Net::HTTP silently re-sends an idempotent GET once after EOF; for a watch that would
+          # replay notices or hang on a dead server. The informer decides how to resume.
+          http.max_retries = 0
           configure_tls(http) if @url.scheme == "https"
           http
         end
