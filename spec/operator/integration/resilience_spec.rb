@@ -57,9 +57,15 @@ RSpec.describe "operator when the API server misbehaves", kube: true do
     end
 
     # The listing is read again after the restart too; it must converge on the same three Leafs.
-    request_reconcile("projects", "fluxcd")
-    wait_for("the Project to handle the request") do
-      project("fluxcd").dig(:status, :lastHandledReconcileAt) == project("fluxcd").dig(:metadata, :annotations, :"reconcile.fluxcd.io/requestedAt")
+    token = request_reconcile("projects", "fluxcd")
+    begin
+      wait_for("the Project to handle the request", timeout: 150) do
+        project("fluxcd").dig(:status, :lastHandledReconcileAt) == token
+      end
+    rescue RSpec::Expectations::ExpectationNotMetError
+      warn "project after timeout: #{project('fluxcd').inspect}"
+      warn runtime.metrics.render
+      raise
     end
     names = leaves.map { |l| l.dig(:metadata, :name) }
     expect(names).to match_array(%w[fluxcd-flagger fluxcd-flagger-arm64 fluxcd-flagger-loadtester])
