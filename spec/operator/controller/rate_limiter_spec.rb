@@ -14,6 +14,14 @@ RSpec.describe StatsTracker::Operator::Controller::RateLimiter do
     expect(limiter.reserve).to eq(0.0)
   end
 
+  it "tells whether a request could start now without taking a token" do
+    3.times { limiter.reserve }
+    expect(limiter.ready?).to be(false)
+    now[0] += 0.5
+    expect(limiter.ready?).to be(true)
+    expect(limiter.reserve).to eq(0.0)
+  end
+
   it "honours a pause (Retry-After) for everyone" do
     limiter.pause_for(30)
     expect(limiter.reserve).to eq(30.0)

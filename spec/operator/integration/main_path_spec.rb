@@ -46,9 +46,10 @@ RSpec.describe "operator main path", kube: true do
     row = rows.find { |r| r.first == "fluxcd-source-controller" }
     expect(row[1..2]).to eq(["True", counts.fetch("source-controller").to_s])
 
-    # Each Leaf cost exactly one apply and at most two status writes, and each page one GET.
+    # Each Leaf cost exactly one apply and one status write (the rate limiter never made it
+    # wait, so no Reconciling announcement), and each page one GET.
     expect(runtime.kube_requests(verb: :apply)).to eq(22)
-    expect(runtime.kube_requests(verb: :apply_status, resource: "leaves")).to be <= 44
+    expect(runtime.kube_requests(verb: :apply_status, resource: "leaves")).to eq(22)
     expect(pages.request_count("/orgs/fluxcd/packages/container/package/")).to eq(22)
     expect(pages.request_count("/orgs/fluxcd/packages?")).to eq(3)
   end
@@ -158,5 +159,18 @@ RSpec.describe "operator main path", kube: true do
     expect(other.dig(:metadata, :generation)).to eq(1)
   ensure
     kube.delete_namespace(elsewhere) if elsewhere
+  end
+
+  it "announces Reconciling on Leafs that have to wait for the GitHub rate limiter" do
+    serve_fluxcd(pages)
+    runtime = start_operator(pages, github_rate: 0.5, github_burst: 1)
+    apply_project("fluxcd", include: ["flagger*"])
+    seen = wait_for("a Leaf showing Reconciling=True") do
+      leaves.find { |l| condition(l, "Reconciling")&.dig(:status) == "True" }
+    end
+    expect(condition(seen)).to include(status: "Unknown", reason: "Progressing")
+    wait_project_ready("fluxcd", packages: 3)
+    expect(leaves.map { |l| condition(l, "Reconciling") }).to all(be_nil)
+    expect(runtime.kube_requests(verb: :apply_status, resource: "leaves")).to be > 3
   end
 end

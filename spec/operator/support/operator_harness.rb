@@ -128,7 +128,14 @@ module StatsTracker
         deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + timeout
         last = nil
         loop do
-          last = yield
+          last = begin
+            yield
+          rescue Kubeclient::HttpError => e
+            # A freshly installed CRD's watch cache answers 429 "storage is (re)initializing" for a moment.
+            raise unless e.error_code == 429
+
+            nil
+          end
           return last if last
 
           if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline

@@ -11,13 +11,15 @@ module StatsTracker
   module Operator
     # The API side of Leaf reconciliation: decides which watch events need a reconcile, runs the
     # Leaf reconciler, writes the status it returns (only when it changed), records events and
-    # metrics, and schedules the next look. At most two writes per cycle: Reconciling=True when a
-    # new generation is picked up, then the result.
+    # metrics, and schedules the next look. One status write per cycle; a second one
+    # (Reconciling=True) only when a new generation has to wait for the GitHub rate limiter. In
+    # the fast path it would add nothing: observedGeneration != generation already reads as
+    # in progress to kstatus, and the Leaf's creation was itself a write.
     class LeafController
       PREFIX = "leaf:"
 
       def initialize(api:, store:, reconciler:, queue:, events:, metrics:, logger:,
-                     on_rate_limited: ->(_seconds) {}, on_leaf_changed: ->(_leaf) {})
+                     on_rate_limited: ->(_seconds) {}, on_leaf_changed: ->(_leaf) {}, github_ready: -> { false })
         @api = api
         @store = store
         @reconciler = reconciler
@@ -27,6 +29,7 @@ module StatsTracker
         @logger = logger
         @on_rate_limited = on_rate_limited
         @on_leaf_changed = on_leaf_changed
+        @github_ready = github_ready
       end
 
       def handles?(key)
@@ -67,6 +70,8 @@ module StatsTracker
       end
 
       def announce_progress(leaf)
+        return leaf if @github_ready.call
+
         status = @reconciler.progress_status(leaf)
         status ? write_status(leaf, status) : leaf
       end

@@ -111,7 +111,7 @@ module StatsTracker
         leaf_controller = LeafController.new(
           api: leaves, store: leaf_store, reconciler: Reconcilers::Leaf.new(**world), queue: queue,
           events: events, metrics: @metrics, logger: @logger.with(controller: "leaf"), on_rate_limited: pause,
-          on_leaf_changed: ->(leaf) { project_controller.on_leaf_changed(leaf) }
+          on_leaf_changed: ->(leaf) { project_controller.on_leaf_changed(leaf) }, github_ready: -> { @limiter.ready? }
         )
         manager.controllers.push(project_controller, leaf_controller)
         @metrics.before_render do

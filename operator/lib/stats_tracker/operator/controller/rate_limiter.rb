@@ -45,6 +45,15 @@ module StatsTracker
           end
         end
 
+        # Whether a request could start now, without taking a token.
+        def ready?
+          @lock.synchronize do
+            now = @clock.call
+            refill(now)
+            @paused_until <= now && @tokens >= 1
+          end
+        end
+
         def pause_for(seconds)
           @lock.synchronize { @paused_until = [@paused_until, @clock.call + seconds.to_f].max }
         end
