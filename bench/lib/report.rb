@@ -110,7 +110,7 @@ module Bench
         "Kernel" => command_output("uname", "-r"),
         "Ruby" => RUBY_DESCRIPTION, "Rust" => command_output("rustc", "--version"),
         "wasmtime (embedded)" => embedded_wasmtime,
-        "wasmtime CLI" => File.executable?(WASMTIME_CLI) ? command_output(WASMTIME_CLI, "--version") : "not built",
+        "wasmtime CLI" => File.executable?(WASMTIME_CLI) ? "#{command_output(WASMTIME_CLI, '--version')} (rake bench:tools: cargo install --locked, features run,compile,cranelift,cache,parallel-compilation,pooling-allocator,component-model)" : "not built",
         "Nokogiri" => nokogiri
       }
     end
