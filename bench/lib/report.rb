@@ -43,6 +43,8 @@ module Bench
         - Command: `#{@command}`
         - Run: #{@started_at.utc.strftime('%Y-%m-%d %H:%M:%S UTC')} to #{@finished_at.utc.strftime('%H:%M:%S UTC')} (#{Bench.format_seconds(@finished_at - @started_at)})#{Bench.quick? ? ', BENCH_QUICK=1 (short run)' : ''}
         - Load average (1/5/15 min): #{@load_before} at start, #{@load_after} at end (the machine is shared with other builds)
+        - Tree: #{tree}
+        - Artifacts measured: #{artifacts}
 
         ## Machine
 
@@ -113,6 +115,19 @@ module Bench
         "wasmtime CLI" => File.executable?(WASMTIME_CLI) ? "#{command_output(WASMTIME_CLI, '--version')} (rake bench:tools: cargo install --locked, features run,compile,cranelift,cache,parallel-compilation,pooling-allocator,component-model)" : "not built",
         "Nokogiri" => nokogiri
       }
+    end
+
+    def tree
+      head = command_output("git", "-C", ROOT, "rev-parse", "--short", "HEAD")
+      dirty = !command_output("git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no").empty?
+      "HEAD #{head}#{' (other uncommitted changes in the tree)' if dirty}"
+    end
+
+    def artifacts
+      %w[lib/stats_tracker/stats_tracker.so lib/stats_tracker/wasm/ghcr_parser.wasm lib/stats_tracker/wasm/ghcr_parser_command.wasm].map do |rel|
+        path = File.join(ROOT, rel)
+        File.exist?(path) ? "#{File.basename(rel)} (#{File.mtime(path).utc.strftime('%H:%M:%S UTC')})" : "#{File.basename(rel)} (missing)"
+      end.join(", ")
     end
 
     def cpu_model
