@@ -16,8 +16,10 @@ module StatsTracker
   # whether a 429 page is a rate-limit page, is the parser's job.
   class Fetcher
     DEFAULT_BASE_URL = "https://github.com"
-    DEFAULT_USER_AGENT = "stats_tracker/#{VERSION} (+https://github.com/stats-tracker/stats_tracker; " \
-                         "reads GHCR download counts; Ruby #{RUBY_VERSION})".freeze
+    # Names the software and what it does, so a site operator reading logs knows who calls.
+    # (No project URL is published yet; add "+URL" here once there is one.)
+    DEFAULT_USER_AGENT = "stats_tracker/#{VERSION} (Ruby gem reading GHCR package download counts; " \
+                         "ruby/#{RUBY_VERSION}; net-http)".freeze
     MAX_REDIRECTS = 5
     REDIRECT_STATUSES = [301, 302, 303, 307, 308].freeze
     # Statuses whose HTML body the parser can classify, so they come back as a Page.

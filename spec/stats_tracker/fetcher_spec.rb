@@ -74,7 +74,7 @@ RSpec.describe StatsTracker::Fetcher do
       fetcher.package_page(owner: "acme", package: "app")
 
       request = server.requests.last
-      expect(request[:user_agent]).to start_with("stats_tracker/#{StatsTracker::VERSION} (+")
+      expect(request[:user_agent]).to start_with("stats_tracker/#{StatsTracker::VERSION} (").and include("GHCR")
       expect(request[:authorization]).to be_nil
     end
 
