@@ -225,16 +225,31 @@ module Bench
                      unit: "s", note: "API writes: #{@cycle[:detail]}")
       Results.record(family: "operator", name: "GitHub-side requests per Leaf, requested cycle", value: @cycle[:github].fdiv(@cycle[:leaves]),
                      unit: "req", note: "by status: #{@cycle[:statuses]}")
-      per_leaf = writes.to_f / leaves
+      # Writes on Leaf objects (create + status) and Events are per Leaf; a Project's own status
+      # writes are per Project and shown apart.
+      leaf_writes = leaf_cycle_writes(@after.diff(@before, %w[leaves events])) - own_writes_on(@own_scale, %w[leaves events])
+      per_leaf = leaf_writes.fdiv(leaves)
       Results.record(family: "target", name: "API writes per Leaf, first cycle (creation)", value: per_leaf, unit: "req",
                      target: "<= 2", met: per_leaf <= 2.0,
-                     note: "Leaf create + status writes + Events + Project writes, divided by the Leafs")
+                     note: format("Leaf create + status + Events; with the Projects' writes: %.2f per Leaf", per_leaf_all(writes, leaves)))
       cycle = @cycle[:writes].fdiv(@cycle[:leaves])
       Results.record(family: "target", name: "API writes per Leaf, requested cycle", value: cycle, unit: "req",
                      target: "<= 2", met: cycle <= 2.0, note: "the bench's own requestedAt PATCHes subtracted")
       Results.record(family: "target", name: "requests when nothing is due (writes + GitHub)",
                      value: @resync[:writes] + @resync[:github], unit: "req", target: "0",
                      met: (@resync[:writes] + @resync[:github]).zero?)
+    end
+
+    def leaf_cycle_writes(diff)
+      diff.sum { |(verb, _, _), n| ApiserverMetrics::WRITE_VERBS.include?(verb) ? n : 0 }
+    end
+
+    def own_writes_on(own, resources)
+      own.sum { |(verb, res), n| ApiserverMetrics::WRITE_VERBS.include?(verb) && resources.include?(res) ? n : 0 }
+    end
+
+    def per_leaf_all(writes, leaves)
+      writes.fdiv(leaves)
     end
 
     def by_verb(diff)
