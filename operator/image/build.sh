@@ -51,7 +51,9 @@ umoci new --image "$LAYOUT:$TAG"
 umoci unpack --image "$LAYOUT:$TAG" "$BUNDLE" >&2
 cp -a "$BASE/." "$BUNDLE/rootfs/"
 rm -f "$BUNDLE/rootfs/.complete"
-umoci repack --image "$LAYOUT:$TAG" --history.created_by "debootstrap --variant=minbase bookworm + runtime-packages.txt" "$BUNDLE" >&2
+# --refresh-bundle: the next repack diffs against this layer, so layer 2 holds only the gem.
+umoci repack --refresh-bundle --image "$LAYOUT:$TAG" \
+  --history.created_by "debootstrap --variant=minbase bookworm + runtime-packages.txt" "$BUNDLE" >&2
 
 log "layer 2: gem install $(basename "$GEM") (compiles the native extension on this host)"
 RFS="$BUNDLE/rootfs"

@@ -100,6 +100,12 @@ RSpec.describe "the operator image (OCI layout from Debian packages)", image: tr
       expect(container["volumeMounts"].map { |m| m["mountPath"] }).to include(cache)
     end
 
+    it "keeps the Debian base and the gem in separate layers, the gem layer the small one" do
+      sizes = image.manifest["layers"].map { |l| l["size"] }
+      expect(sizes.size).to eq(2)
+      expect(sizes.last).to be < sizes.first
+    end
+
     it "reads the same through skopeo, and the oci-archive holds the same image" do
       out, err, status = Open3.capture3("skopeo", "inspect", "--config", "oci:#{image.image_ref}")
       expect(status.success?).to be(true), err
