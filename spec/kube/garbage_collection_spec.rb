@@ -40,7 +40,21 @@ RSpec.describe "Garbage collection of owned objects", kube: true do
     expect(dependents_gone?).to be(true)
   end
 
+  # Until the collector watches a just-created kind it does not know the owner's Widget
+  # dependents and may remove a foreground-deleted owner first (seen in a full CI run).
+  # A canary pair, collected once the kind is watched, proves it is before the real assertion.
+  def wait_until_collector_watches_widgets
+    canary = create_widget("canary-owner")
+    create_widget("canary-child", ownerReferences: [{ apiVersion: widget_api_version, kind: "Widget",
+                                                      name: "canary-owner", uid: canary.metadata.uid }])
+    widgets.delete_entity("widgets", "canary-owner", namespace)
+    StatsTracker::Testing::Kube::Wait.until("collector to watch widgets", timeout: gc_deadline, interval: 0.5) do
+      gone? { get_widget("canary-child") }
+    end
+  end
+
   it "keeps a foreground-deleted owner until its blocking dependents are gone" do
+    wait_until_collector_watches_widgets
     widgets.delete_entity("widgets", "owner", namespace, delete_options: { propagationPolicy: "Foreground" })
 
     expect(get_widget("owner").dig("metadata", "finalizers")).to include("foregroundDeletion")
