@@ -123,8 +123,10 @@ module StatsTracker
       end
 
       # Polls until the block returns a truthy value; the deadline is generous because the
-      # CPU is shared, and it is a failure bound, not a measurement.
-      def wait_for(what, timeout: 90, interval: 0.2)
+      # CPU is shared, and it is a failure bound, not a measurement. 90 s once ran out in a full
+      # run right after an apiserver-restart example (CR lists answer 429 while storage
+      # re-initialises, and the operator backs off).
+      def wait_for(what, timeout: 180, interval: 0.2)
         deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + timeout
         last = nil
         loop do
