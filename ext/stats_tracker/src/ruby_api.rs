@@ -54,6 +54,35 @@ impl RbParserComponent {
         })
     }
 
+    /// What every typed parse shares: copy the page out of Ruby, run the guest with the GVL
+    /// released under this call's limits, then build Ruby values once the GVL is held again.
+    /// A reject becomes its reason Symbol (the Ruby side raises ParseError from it).
+    fn parse_with<T>(
+        ruby: &Ruby,
+        rb_self: &Self,
+        html: RString,
+        limits: CallLimits,
+        call: impl FnOnce(
+                &ParserComponent,
+                &[u8],
+                &CallLimits,
+                &CallControl,
+            ) -> Result<Result<T, RejectReason>, HostError>
+            + Send,
+        to_ruby: impl FnOnce(T) -> Value,
+    ) -> Result<Value, Error> {
+        let html = copy_bytes(html);
+        let control = CallControl::new(limits.timeout);
+        let parser = Arc::clone(&rb_self.inner);
+        let outcome = released::run(ruby, control.cancel_flag(), || {
+            call(&parser, &html, &limits, &control)
+        })?;
+        Ok(match outcome {
+            Err(reason) => reason_symbol(ruby, reason),
+            Ok(value) => to_ruby(value),
+        })
+    }
+
     fn package(
         ruby: &Ruby,
         rb_self: &Self,
@@ -61,27 +90,23 @@ impl RbParserComponent {
         timeout: f64,
         memory_limit: usize,
     ) -> Result<Value, Error> {
-        let html = copy_bytes(html);
-        let (limits, control) = (
-            CallLimits {
-                timeout,
-                memory_limit,
-            },
-            CallControl::new(timeout),
-        );
-        let parser = Arc::clone(&rb_self.inner);
-        let outcome = released::run(ruby, control.cancel_flag(), || {
-            parser.package(&html, &limits, &control)
-        })?;
-        Ok(match outcome {
-            Err(reason) => reason_symbol(ruby, reason),
-            Ok(stats) => {
+        let limits = CallLimits {
+            timeout,
+            memory_limit,
+        };
+        Self::parse_with(
+            ruby,
+            rb_self,
+            html,
+            limits,
+            ParserComponent::package,
+            |stats| {
                 let days = stats
                     .last_thirty_days
                     .map(|days| ruby.ary_from_iter(days.into_iter().map(|d| (d.date, d.count))));
                 (stats.total_downloads, days, stats.last_published).into_value_with(ruby)
-            }
-        })
+            },
+        )
     }
 
     fn versions(
@@ -91,24 +116,21 @@ impl RbParserComponent {
         timeout: f64,
         memory_limit: usize,
     ) -> Result<Value, Error> {
-        let html = copy_bytes(html);
-        let (limits, control) = (
-            CallLimits {
-                timeout,
-                memory_limit,
+        let limits = CallLimits {
+            timeout,
+            memory_limit,
+        };
+        Self::parse_with(
+            ruby,
+            rb_self,
+            html,
+            limits,
+            ParserComponent::versions,
+            |rows| {
+                ruby.ary_from_iter(rows.into_iter().map(|v| (v.tag, v.downloads)))
+                    .into_value_with(ruby)
             },
-            CallControl::new(timeout),
-        );
-        let parser = Arc::clone(&rb_self.inner);
-        let outcome = released::run(ruby, control.cancel_flag(), || {
-            parser.versions(&html, &limits, &control)
-        })?;
-        Ok(match outcome {
-            Err(reason) => reason_symbol(ruby, reason),
-            Ok(rows) => ruby
-                .ary_from_iter(rows.into_iter().map(|v| (v.tag, v.downloads)))
-                .into_value_with(ruby),
-        })
+        )
     }
 
     fn listing(
@@ -118,26 +140,22 @@ impl RbParserComponent {
         timeout: f64,
         memory_limit: usize,
     ) -> Result<Value, Error> {
-        let html = copy_bytes(html);
-        let (limits, control) = (
-            CallLimits {
-                timeout,
-                memory_limit,
-            },
-            CallControl::new(timeout),
-        );
-        let parser = Arc::clone(&rb_self.inner);
-        let outcome = released::run(ruby, control.cancel_flag(), || {
-            parser.listing(&html, &limits, &control)
-        })?;
-        Ok(match outcome {
-            Err(reason) => reason_symbol(ruby, reason),
-            Ok(listing) => {
+        let limits = CallLimits {
+            timeout,
+            memory_limit,
+        };
+        Self::parse_with(
+            ruby,
+            rb_self,
+            html,
+            limits,
+            ParserComponent::listing,
+            |listing| {
                 let packages: RArray = ruby
                     .ary_from_iter(listing.packages.into_iter().map(|p| (p.name, p.repository)));
                 (packages, listing.next_page).into_value_with(ruby)
-            }
-        })
+            },
+        )
     }
 
     fn max_input_bytes(
