@@ -43,7 +43,7 @@ module StatsTracker
         if type == :delete
           @reconciler.forget(leaf.dig(:metadata, :uid))
           @metrics.remove("stats_tracker_package_downloads", download_labels(leaf))
-        elsif trigger?(leaf, previous)
+        elsif Reconcilers::Schedule.changed_by_user?(leaf, previous)
           @queue.add(key)
         end
         @on_leaf_changed.call(leaf) if type == :delete || previous.nil? || previous[:status] != leaf[:status]
@@ -61,13 +61,6 @@ module StatsTracker
       end
 
       private
-
-      def trigger?(leaf, previous)
-        return true if previous.nil?
-
-        leaf.dig(:metadata, :generation) != previous.dig(:metadata, :generation) ||
-          Reconcilers::Schedule.requested_at(leaf) != Reconcilers::Schedule.requested_at(previous)
-      end
 
       def announce_progress(leaf)
         return leaf if @github_ready.call

@@ -44,9 +44,7 @@ module StatsTracker
         key = PREFIX + Controller::Store.key_for(project)
         if type == :delete
           @lock.synchronize { @desired.delete(project.dig(:metadata, :uid)) }
-        elsif previous.nil? ||
-              project.dig(:metadata, :generation) != previous.dig(:metadata, :generation) ||
-              Reconcilers::Schedule.requested_at(project) != Reconcilers::Schedule.requested_at(previous)
+        elsif Reconcilers::Schedule.changed_by_user?(project, previous)
           @queue.add(key)
         end
       end

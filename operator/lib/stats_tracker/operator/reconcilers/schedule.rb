@@ -22,6 +22,15 @@ module StatsTracker
           object.dig(:metadata, :annotations, REQUESTED_AT)
         end
 
+        # Whether a watch event asks for a reconcile: a new object, a new generation or a new
+        # requestedAt token. Status-only changes (usually our own writes) do not.
+        def changed_by_user?(object, previous)
+          return true if previous.nil?
+
+          object.dig(:metadata, :generation) != previous.dig(:metadata, :generation) ||
+            requested_at(object) != requested_at(previous)
+        end
+
         def request_pending?(object)
           token = requested_at(object)
           !token.nil? && token != object.dig(:status, :lastHandledReconcileAt)
