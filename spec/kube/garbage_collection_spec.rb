@@ -8,16 +8,39 @@ RSpec.describe "Garbage collection of owned objects", kube: true do
   # take that long to be watched; the deadline bounds a hang, it does not measure speed.
   let(:gc_deadline) { 120 }
 
-  before do
-    install_widget_crd
-    @owner = create_widget("owner")
-    owner_ref = { apiVersion: widget_api_version, kind: "Widget", name: "owner", uid: @owner.metadata.uid,
-                  controller: true, blockOwnerDeletion: true }
-    create_widget("child", ownerReferences: [owner_ref])
+  def owner_ref(owner, blocking: true)
+    { apiVersion: widget_api_version, kind: "Widget", name: owner.metadata.name, uid: owner.metadata.uid,
+      controller: true, blockOwnerDeletion: blocking }
+  end
+
+  def create_owned_config_map(name, owner)
     kube.client.create_config_map(
-      Kubeclient::Resource.new(metadata: { name: "child-config", namespace: namespace, ownerReferences: [owner_ref] },
+      Kubeclient::Resource.new(metadata: { name: name, namespace: namespace, ownerReferences: [owner_ref(owner)] },
                                data: { "k" => "v" })
     )
+  end
+
+  before do
+    install_widget_crd
+    owner = create_widget("owner")
+    create_widget("child", ownerReferences: [owner_ref(owner)])
+    create_owned_config_map("child-config", owner)
+    wait_until_collector_knows_the_dependents
+  end
+
+  # The collector acts on its own graph, fed by one informer per kind. Until that graph holds
+  # the dependents, a Foreground delete can drop the owner first and an Orphan delete can skip a
+  # dependent's owner reference (both seen in CI). Informers deliver in watch order into one
+  # queue, so once the collector has removed a canary child of each kind, created *after* the
+  # real dependents, it has also seen the real ones.
+  def wait_until_collector_knows_the_dependents
+    canary = create_widget("canary-owner")
+    create_widget("canary-child", ownerReferences: [owner_ref(canary, blocking: false)])
+    create_owned_config_map("canary-config", canary)
+    widgets.delete_entity("widgets", "canary-owner", namespace)
+    StatsTracker::Testing::Kube::Wait.until("collector to see both kinds", timeout: gc_deadline, interval: 0.5) do
+      gone? { get_widget("canary-child") } && gone? { kube.client.get_config_map("canary-config", namespace) }
+    end
   end
 
   def gone?(&get)
@@ -40,21 +63,7 @@ RSpec.describe "Garbage collection of owned objects", kube: true do
     expect(dependents_gone?).to be(true)
   end
 
-  # Until the collector watches a just-created kind it does not know the owner's Widget
-  # dependents and may remove a foreground-deleted owner first (seen in a full CI run).
-  # A canary pair, collected once the kind is watched, proves it is before the real assertion.
-  def wait_until_collector_watches_widgets
-    canary = create_widget("canary-owner")
-    create_widget("canary-child", ownerReferences: [{ apiVersion: widget_api_version, kind: "Widget",
-                                                      name: "canary-owner", uid: canary.metadata.uid }])
-    widgets.delete_entity("widgets", "canary-owner", namespace)
-    StatsTracker::Testing::Kube::Wait.until("collector to watch widgets", timeout: gc_deadline, interval: 0.5) do
-      gone? { get_widget("canary-child") }
-    end
-  end
-
   it "keeps a foreground-deleted owner until its blocking dependents are gone" do
-    wait_until_collector_watches_widgets
     widgets.delete_entity("widgets", "owner", namespace, delete_options: { propagationPolicy: "Foreground" })
 
     expect(get_widget("owner").dig("metadata", "finalizers")).to include("foregroundDeletion")
