@@ -6,9 +6,11 @@ require_relative "stats_tracker/native"
 require_relative "stats_tracker/values"
 require_relative "stats_tracker/parser"
 require_relative "stats_tracker/wasi"
-require_relative "stats_tracker/fetcher"
 
 # Download statistics of GitHub Container Registry packages, read from their web pages
 # by a Rust parser that runs sandboxed in wasmtime.
 module StatsTracker
+  # Loaded on first use: net/http + openssl cost ~70 ms of start-up, and a program that only
+  # parses pages it already has (or a CLI `parse`) never needs them.
+  autoload :Fetcher, File.expand_path("stats_tracker/fetcher", __dir__)
 end
