@@ -18,6 +18,7 @@ mod model;
 mod package;
 mod page_type;
 mod precheck;
+mod reader;
 mod rows;
 mod scan;
 mod tags;

@@ -5,6 +5,7 @@
 use html5gum::{Emitter, Error, State, Tokenizer};
 
 use crate::precheck::is_html_whitespace;
+use crate::reader::SliceReader;
 use crate::tags::{Interner, Tag};
 use crate::tree::Stack;
 
@@ -119,7 +120,7 @@ pub fn scan<V: Visitor>(html: &str, visitor: &mut V) -> ScanOutcome {
         text: Vec::with_capacity(256),
         text_overlong: false,
     };
-    match Tokenizer::new_with_emitter(html, emitter).finish() {
+    match Tokenizer::new_with_emitter(SliceReader::new(html.as_bytes()), emitter).finish() {
         Ok(()) => {}
         Err(never) => match never {},
     }
