@@ -101,11 +101,11 @@ pub struct ScanOutcome {
     pub too_deep: bool,
 }
 
-/// Tokenizes `html` once, feeding `visitor`.
-pub fn scan<V: Visitor>(html: &str, visitor: &mut V) -> ScanOutcome {
+/// Tokenizes `html` (valid UTF-8, see [`crate::precheck`]) once, feeding `visitor`.
+pub fn scan<V: Visitor>(html: &[u8], visitor: &mut V) -> ScanOutcome {
     let mut outcome = ScanOutcome::default();
     let emitter = ScanEmitter {
-        input: html.as_bytes(),
+        input: html,
         position: 0,
         visitor,
         outcome: &mut outcome,
@@ -120,7 +120,7 @@ pub fn scan<V: Visitor>(html: &str, visitor: &mut V) -> ScanOutcome {
         text: Vec::with_capacity(256),
         text_overlong: false,
     };
-    match Tokenizer::new_with_emitter(SliceReader::new(html.as_bytes()), emitter).finish() {
+    match Tokenizer::new_with_emitter(SliceReader::new(html), emitter).finish() {
         Ok(()) => {}
         Err(never) => match never {},
     }
