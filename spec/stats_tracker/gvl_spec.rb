@@ -1,5 +1,6 @@
 # frozen_string_literal: true
 
+require "rbconfig"
 require "timeout"
 require_relative "../fixtures/guests/build"
 
@@ -60,5 +61,34 @@ RSpec.describe "GVL release and interruption" do
     victim.kill
     victim.join
     expect(bystander.value.stdout).to eq("200000000\n")
+  end
+
+  # The one place nothing but a signal can reach the unblocking function: the main thread
+  # of a process with no other Ruby thread. Ruby calls it from its signal handler (we pass
+  # RB_NOGVL_UBF_ASYNC_SAFE instead of letting Ruby spawn a helper Thread per call).
+  it "is stopped by Ctrl-C (SIGINT) in a single-threaded process, promptly" do
+    lib = File.expand_path("../../lib", __dir__)
+    script = <<~RUBY
+      require "stats_tracker"
+      spin = StatsTracker::Wasi::Command.new(#{GuestBuild.wat("spin").dump})
+      $stdout.sync = true
+      puts "threads=\#{Thread.list.size}"
+      started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+      begin
+        spin.run(timeout: 60.0)
+        puts "finished"
+      rescue ::Interrupt
+        puts "interrupted after \#{Process.clock_gettime(Process::CLOCK_MONOTONIC) - started}"
+      end
+    RUBY
+    IO.popen([RbConfig.ruby, "-I", lib, "-e", script], err: File::NULL) do |child|
+      expect(child.gets).to eq("threads=1\n")
+      sleep 0.5 # inside the guest by now (compiling a WAT this small takes milliseconds)
+      sent = monotonic
+      Process.kill(:INT, child.pid)
+      line = child.gets
+      expect(line).to start_with("interrupted after")
+      expect(monotonic - sent).to be < 5.0
+    end
   end
 end

@@ -32,8 +32,9 @@ where
     std::ptr::null_mut()
 }
 
-/// Ruby calls this from another thread (or a signal handler context) to stop our call.
-/// It only stores to an atomic and bumps the engine epoch: both async-signal-safe.
+/// Ruby calls this from another thread, or straight from its signal handler (we pass
+/// `RB_NOGVL_UBF_ASYNC_SAFE`), to stop our call. It only stores to an atomic and bumps
+/// the engine epoch (an atomic add on an already-initialised engine): async-signal-safe.
 unsafe extern "C" fn unblock(data: *mut c_void) {
     // SAFETY: `data` points at the call's cancel flag, which outlives the rb_nogvl call
     // during which Ruby may invoke this function.
@@ -54,15 +55,24 @@ where
         work: Some(work),
         result: None,
     };
+    // RB_NOGVL_UBF_ASYNC_SAFE: without it, a call on the main thread of a single-threaded
+    // process makes Ruby create (and afterwards kill and join) a helper Ruby Thread just
+    // to run `unblock` on a signal. That cost a Thread allocation per call, and under
+    // GC.stress it never converged: collecting the previous call's dead helper queued a
+    // finalizer job, i.e. a pending interrupt, so RB_NOGVL_INTR_FAIL refused to start,
+    // `run` delivered the interrupt and retried, creating the next helper, forever.
+    // `unblock` is async-signal-safe, so Ruby may call it from its signal handler instead.
+    let flags = rb_sys::RB_NOGVL_INTR_FAIL | rb_sys::RB_NOGVL_UBF_ASYNC_SAFE;
     // SAFETY: the trampoline matches F/R; `job` and `cancel` outlive the call; with
-    // RB_NOGVL_INTR_FAIL rb_nogvl returns normally instead of raising.
+    // RB_NOGVL_INTR_FAIL rb_nogvl returns normally instead of raising; `unblock` is
+    // async-signal-safe as RB_NOGVL_UBF_ASYNC_SAFE requires (see its comment).
     unsafe {
         rb_sys::rb_nogvl(
             Some(trampoline::<F, R>),
             &mut job as *mut Job<F, R> as *mut c_void,
             Some(unblock),
             cancel as *const AtomicBool as *mut c_void,
-            rb_sys::RB_NOGVL_INTR_FAIL as i32,
+            flags as i32,
         );
     }
     match (job.result, job.work) {
