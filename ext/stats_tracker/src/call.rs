@@ -53,6 +53,10 @@ impl CallControl {
         &self.cancelled
     }
 
+    pub fn expired(&self) -> bool {
+        Instant::now() >= self.deadline
+    }
+
     pub fn was_cancelled(&self) -> bool {
         self.cancelled.load(Ordering::Acquire)
     }

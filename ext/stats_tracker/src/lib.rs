@@ -13,6 +13,7 @@ mod output;
 mod parser;
 mod released;
 mod ruby_api;
+mod slots;
 mod wasi_command;
 
 use magnus::{Error, Ruby};

@@ -10,6 +10,7 @@ use crate::engine::{self, TickGuard};
 use crate::errors::{HostError, Observed};
 use crate::limits::MemoryCap;
 use crate::output::CappedOutput;
+use crate::slots::Slot;
 
 wasmtime::component::bindgen!({
     world: "ghcr-parser",
@@ -78,6 +79,8 @@ impl ParserComponent {
         control: &CallControl,
         f: impl FnOnce(&GhcrParser, &mut Store<ComponentState>) -> wasmtime::Result<R>,
     ) -> Result<R, HostError> {
+        // Held until the store is dropped, which returns the instance to the pool.
+        let _slot = Slot::acquire(control, limits.timeout)?;
         let stderr = CappedOutput::new(STDERR_CAP);
         let ctx = WasiCtxBuilder::new()
             .stderr(stderr.clone())

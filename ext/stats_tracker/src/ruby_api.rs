@@ -256,6 +256,11 @@ fn cache_stats(ruby: &Ruby) -> Result<RHash, Error> {
     Ok(hash)
 }
 
+/// Instance slots of the pooling allocator (0: instances are allocated per call).
+fn pool_slots(ruby: &Ruby) -> Result<u32, Error> {
+    engine::pool_slots().map_err(|m| HostError::Internal(m).into_ruby(ruby))
+}
+
 fn cache_dir() -> Option<String> {
     cache::cache_dir().map(|d| d.to_string_lossy().into_owned())
 }
@@ -266,6 +271,7 @@ pub fn define(ruby: &Ruby) -> Result<(), Error> {
     native.define_singleton_method("wasmtime_version", function!(wasmtime_version, 0))?;
     native.define_singleton_method("cache_stats", function!(cache_stats, 0))?;
     native.define_singleton_method("cache_dir", function!(cache_dir, 0))?;
+    native.define_singleton_method("pool_slots", function!(pool_slots, 0))?;
 
     let parser = native.define_class("ParserComponent", ruby.class_object())?;
     parser.undef_default_alloc_func();

@@ -12,6 +12,7 @@ use crate::engine::{self, TickGuard};
 use crate::errors::{HostError, Observed};
 use crate::limits::MemoryCap;
 use crate::output::CappedOutput;
+use crate::slots::Slot;
 
 pub struct P1State {
     wasi: WasiP1Ctx,
@@ -98,6 +99,8 @@ impl WasiCommand {
                 .preopened_dir(host, guest, perms)
                 .map_err(|e| HostError::Argument(format!("cannot preopen {host:?}: {e:#}")))?;
         }
+        // Held until the store is dropped, which returns the instance to the pool.
+        let _slot = Slot::acquire(control, spec.timeout)?;
         let engine = self.pre.module().engine();
         let mut store = Store::new(
             engine,
