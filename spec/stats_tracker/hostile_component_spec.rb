@@ -1,5 +1,7 @@
 # frozen_string_literal: true
 
+require "open3"
+require "rbconfig"
 require "timeout"
 require_relative "../fixtures/guests/build"
 
@@ -80,5 +82,27 @@ RSpec.describe "A hostile parser component" do
     expect(monotonic - started).to be < 2.0
     expect(guest.status).to be(false)
     expect_usable(looping)
+  end
+
+  # A kill that lands after the guest returned, while the thread waits to get the GVL back,
+  # is delivered while the extension creates its exception. That used to happen inside
+  # magnus, which treated it as unreachable and aborted the whole process (3 of 3 runs).
+  it "survives Thread#kill racing with calls that fail (child process: the failure mode is an abort)" do
+    script = <<~RUBY
+      require "stats_tracker"
+      parser = StatsTracker::Parser.new(component: #{path.dump})
+      500.times do
+        worker = Thread.new { loop { parser.package("trap") rescue StatsTracker::TrapError } }
+        sleep(rand * 0.002)
+        worker.kill
+        worker.join
+      end
+      puts parser.package("alive").total_downloads
+    RUBY
+    lib = File.expand_path("../../lib", __dir__)
+    out, err, status = Open3.capture3("timeout", "--signal=KILL", "120", RbConfig.ruby, "-I", lib, "-e", script)
+    expect(err).not_to include("panicked")
+    expect(status).to be_success
+    expect(out).to eq("5\n")
   end
 end

@@ -80,10 +80,23 @@ impl HostError {
             HostError::Timeout(m) => ("TimeoutError", m),
             HostError::Cancelled => ("Interrupt", Stopped::Cancelled.to_string()),
             HostError::ResourceLimit(m) => ("ResourceLimitError", m),
-            HostError::Argument(m) => return Error::new(ruby.exception_arg_error(), m),
+            HostError::Argument(m) => return raise_now(ruby.exception_arg_error(), m),
             HostError::Internal(m) => ("Error", format!("internal error in stats_tracker: {m}")),
         };
-        Error::new(error_class(ruby, class), message)
+        raise_now(error_class(ruby, class), message)
+    }
+}
+
+/// Creates the exception object here instead of leaving it to magnus (`Error::new` is lazy).
+/// Creating it runs Ruby code (`initialize`), which delivers pending interrupts; a
+/// Thread#kill that arrived after the guest returned (while this thread waited to get the
+/// GVL back) then surfaces inside magnus's own creation of the exception, which it treats
+/// as unreachable: a panic in an extern "C" frame, aborting the process. Here the kill
+/// comes back as an `Err` that magnus resumes as the kill it is.
+fn raise_now(class: ExceptionClass, message: String) -> Error {
+    match class.new_instance((message,)) {
+        Ok(exception) => Error::from(exception),
+        Err(interrupted) => interrupted,
     }
 }
 
