@@ -105,6 +105,24 @@ RSpec.describe "the instance pool" do
     expect(result.drop(1)).to eq([[4, nil], [4, nil]])
   end
 
+  # Why the extension does not report guest memory to Ruby's GC (rb_gc_adjust_memory_usage):
+  # no Ruby object owns it. The Store is dropped before the call returns, and the pool
+  # slot is reset (all but 64 KiB given back to the kernel) at that moment.
+  it "gives a guest's memory back before the call returns" do
+    result = child(<<~RUBY, deadline: 60)
+      def kib(field) = File.read("/proc/self/status")[/^\#{field}:\\s+(\\d+)/, 1].to_i
+      parser = StatsTracker::Parser.new(component: #{hostile.dump}, memory_limit: 256 * 1024 * 1024)
+      parser.package("warm")
+      before = kib("VmRSS")
+      error = (parser.package("grow") rescue $!).class.name
+      puts JSON.generate([error, kib("VmHWM") - before, kib("VmRSS") - before])
+    RUBY
+    error, peak_growth, kept = result
+    expect(error).to eq("StatsTracker::ResourceLimitError")
+    expect(peak_growth).to be > 200 * 1024 # the guest really touched ~256 MiB
+    expect(kept).to be < 16 * 1024         # and none of it outlived the call
+  end
+
   it "keeps working in a forked child: the pool and the epoch ticker survive fork" do
     skip "no fork here" unless Process.respond_to?(:fork)
     result = child(<<~RUBY)
