@@ -4,6 +4,12 @@ module StatsTracker
   # Reads download statistics out of GHCR web pages by running the bundled parser
   # component in wasmtime: a fresh sandbox per call, the GVL released meanwhile.
   # One Parser may be shared by many threads.
+  #
+  # Sandboxes come from a pool of STATS_TRACKER_POOL_SLOTS instance slots per process
+  # (default 64, read once; 0 allocates per call instead). Each slot reserves about 8 GiB
+  # of address space, none of it resident until used; a call finding every slot busy waits
+  # for one, within its timeout. memory_limit is effective up to 4 GiB (a wasm32 memory's
+  # maximum); larger values behave as 4 GiB.
   class Parser
     BUNDLED_COMPONENT = File.expand_path("wasm/ghcr_parser.wasm", __dir__)
     DEFAULT_TIMEOUT = 2.0
