@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 $LOAD_PATH.unshift(File.expand_path("../lib", __dir__))
+require "digest" # specs check artifact and page digests
 require "stats_tracker"
 
 # The acceptance corpus lives beside the checkout (../shared) and is never edited;

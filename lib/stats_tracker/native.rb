@@ -12,8 +12,6 @@ else
   require "stats_tracker/stats_tracker"
 end
 
-require "digest"
-
 module StatsTracker
   # The wasmtime version embedded in the native extension.
   def self.wasmtime_version
@@ -58,7 +56,7 @@ module StatsTracker
       private
 
       def memo(table, bytes, expected)
-        digest = Digest::SHA256.hexdigest(bytes)
+        digest = Native.sha256_hex(bytes)
         if expected && !expected.to_s.casecmp?(digest)
           raise CompileError, "artifact SHA-256 is #{digest}, expected #{expected}"
         end
