@@ -61,7 +61,7 @@ impl RbParserComponent {
         ruby: &Ruby,
         rb_self: &Self,
         html: RString,
-        limits: CallLimits,
+        (timeout, memory_limit): (f64, usize),
         call: impl FnOnce(
                 &ParserComponent,
                 &[u8],
@@ -71,6 +71,10 @@ impl RbParserComponent {
             + Send,
         to_ruby: impl FnOnce(T) -> Value,
     ) -> Result<Value, Error> {
+        let limits = CallLimits {
+            timeout,
+            memory_limit,
+        };
         let html = copy_bytes(html);
         let control = CallControl::new(limits.timeout);
         let parser = Arc::clone(&rb_self.inner);
@@ -90,15 +94,11 @@ impl RbParserComponent {
         timeout: f64,
         memory_limit: usize,
     ) -> Result<Value, Error> {
-        let limits = CallLimits {
-            timeout,
-            memory_limit,
-        };
         Self::parse_with(
             ruby,
             rb_self,
             html,
-            limits,
+            (timeout, memory_limit),
             ParserComponent::package,
             |stats| {
                 let days = stats
@@ -116,15 +116,11 @@ impl RbParserComponent {
         timeout: f64,
         memory_limit: usize,
     ) -> Result<Value, Error> {
-        let limits = CallLimits {
-            timeout,
-            memory_limit,
-        };
         Self::parse_with(
             ruby,
             rb_self,
             html,
-            limits,
+            (timeout, memory_limit),
             ParserComponent::versions,
             |rows| {
                 ruby.ary_from_iter(rows.into_iter().map(|v| (v.tag, v.downloads)))
@@ -140,15 +136,11 @@ impl RbParserComponent {
         timeout: f64,
         memory_limit: usize,
     ) -> Result<Value, Error> {
-        let limits = CallLimits {
-            timeout,
-            memory_limit,
-        };
         Self::parse_with(
             ruby,
             rb_self,
             html,
-            limits,
+            (timeout, memory_limit),
             ParserComponent::listing,
             |listing| {
                 let packages: RArray = ruby
