@@ -42,6 +42,32 @@ RSpec.describe "operator when the API server misbehaves", kube: true do
     expect(leaves.size).to eq(3)
   end
 
+  # Across a restart (seen failing the restart example in a full run) the Project watch lags while
+  # the controller keeps writing: a requestedAt made meanwhile first reaches the operator inside
+  # the response to its own status write, and the late watch event then looks like no change.
+  it "handles a requestedAt it first sees in the response to its own status write" do
+    runtime = start_operator(pages)
+    serve_fluxcd(pages)
+    apply_project("fluxcd", include: ["flagger*"])
+    wait_project_ready("fluxcd", packages: 3)
+    projects = runtime.manager.informers.find { |i| i.plural == "projects" }
+
+    projects.pause
+    token = request_reconcile("projects", "fluxcd")
+    # A Leaf change makes the Project write its aggregate status from its (stale) cached copy.
+    total = project("fluxcd").dig(:status, :totalDownloads)
+    bump_and_request("flagger", 7_000)
+    wait_for("the Project to aggregate the new count") do
+      project("fluxcd").dig(:status, :totalDownloads) != total
+    end
+    projects.resume
+
+    wait_for("the Project to handle the request", timeout: 60) do
+      project("fluxcd").dig(:status, :lastHandledReconcileAt) == token
+    end
+    expect(leaves.size).to eq(3)
+  end
+
   it "rides out an API server restart: changes made after it come through, no Leaf is duplicated" do
     runtime = start_operator(pages)
     serve_fluxcd(pages)

@@ -75,9 +75,11 @@ module StatsTracker
         meta = leaf[:metadata]
         written = @api.apply_status(name: meta[:name], namespace: meta[:namespace], status: StatusDiff.compact(status))
         @store.put(written)
-        # The watch event for this write will find the cache already up to date, so the
-        # Project is told here.
+        # The watch event for this write will find the cache already up to date, so what it
+        # would have triggered happens here: the Project is told, and a user change made since
+        # `leaf` was read (a requestedAt, a spec edit; it is in the response) is queued.
         @on_leaf_changed.call(written)
+        @queue.add(PREFIX + Controller::Store.key_for(written)) if Reconcilers::Schedule.changed_by_user?(written, leaf)
         @store.get(Controller::Store.key_for(written))
       end
 

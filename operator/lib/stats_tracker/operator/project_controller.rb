@@ -154,6 +154,10 @@ module StatsTracker
         meta = project[:metadata]
         written = @api.apply_status(name: meta[:name], namespace: meta[:namespace], status: StatusDiff.compact(status))
         @store.put(written)
+        # The response is the object as the server has it now. A requestedAt or spec edit made
+        # since `project` was read is in it, and its watch event will find the cache already
+        # holding it, so on_event would not see the change: queue it here.
+        @queue.add(PREFIX + Controller::Store.key_for(written)) if Reconcilers::Schedule.changed_by_user?(written, project)
       end
 
       def record(project, outcome)
