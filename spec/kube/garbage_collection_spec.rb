@@ -20,12 +20,25 @@ RSpec.describe "Garbage collection of owned objects", kube: true do
     )
   end
 
-  before do
+  # A finalizer of the test's own keeps a dependent in the graph until the example lets it go, so
+  # the foreground order is observed while it holds rather than raced against a fast collector.
+  def hold_finalizer = "harness.stats-tracker.dev/hold"
+
+  before do |example|
     install_widget_crd
     owner = create_widget("owner")
     create_widget("child", ownerReferences: [owner_ref(owner)])
     create_owned_config_map("child-config", owner)
+    create_widget("held-child", ownerReferences: [owner_ref(owner)], finalizers: [hold_finalizer]) if example.metadata[:hold]
     wait_until_collector_knows_the_dependents
+  end
+
+  after { |example| release_held_child if example.metadata[:hold] }
+
+  def release_held_child
+    widgets.patch_entity("widgets", "held-child", { metadata: { finalizers: nil } }, "merge-patch", namespace)
+  rescue Kubeclient::ResourceNotFoundError
+    nil
   end
 
   # The collector acts on its own graph, fed by one informer per kind. Until that graph holds
@@ -63,14 +76,21 @@ RSpec.describe "Garbage collection of owned objects", kube: true do
     expect(dependents_gone?).to be(true)
   end
 
-  it "keeps a foreground-deleted owner until its blocking dependents are gone" do
+  it "keeps a foreground-deleted owner until its blocking dependents are gone", hold: true do
     widgets.delete_entity("widgets", "owner", namespace, delete_options: { propagationPolicy: "Foreground" })
 
+    StatsTracker::Testing::Kube::Wait.until("collector to delete the held dependent", timeout: gc_deadline,
+                                                                                      interval: 0.5) do
+      get_widget("held-child").dig("metadata", "deletionTimestamp")
+    end
     expect(get_widget("owner").dig("metadata", "finalizers")).to include("foregroundDeletion")
+
+    release_held_child
     StatsTracker::Testing::Kube::Wait.until("owner to be deleted last", timeout: gc_deadline, interval: 0.5) do
       gone? { get_widget("owner") }
     end
     expect(dependents_gone?).to be(true)
+    expect(gone? { get_widget("held-child") }).to be(true)
   end
 
   it "orphans the dependents when asked to, removing only the owner reference" do
