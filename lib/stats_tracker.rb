@@ -13,4 +13,7 @@ module StatsTracker
   # Loaded on first use: net/http + openssl cost ~70 ms of start-up, and a program that only
   # parses pages it already has (or a CLI `parse`) never needs them.
   autoload :Fetcher, File.expand_path("stats_tracker/fetcher", __dir__)
+  # Likewise the history store: Sequel and a database driver are only for programs that record
+  # or show history.
+  autoload :History, File.expand_path("stats_tracker/history", __dir__)
 end
