@@ -9,6 +9,8 @@ require_relative "cli/console"
 require_relative "cli/parser_access"
 require_relative "cli/parse_command"
 require_relative "cli/fetch_command"
+require_relative "cli/history_command"
+require_relative "cli/serve_command"
 
 module StatsTracker
   # The `stats-tracker` command: picks the subcommand, and turns every failure into a
@@ -65,6 +67,8 @@ module StatsTracker
       case command
       when "parse" then subcommand(ParseCommand, args)
       when "fetch" then subcommand(FetchCommand, args)
+      when "history" then subcommand(HistoryCommand, args)
+      when "serve" then subcommand(ServeCommand, args)
       when "-h", "--help", "help" then help
       when "-v", "--version", "version" then version
       when nil then usage_error("no command given")
@@ -88,11 +92,19 @@ module StatsTracker
 
         #{ParseCommand::BANNER}
         #{FetchCommand::BANNER.gsub(/^Usage: /, '       ')}
+        #{HistoryCommand::BANNER.gsub(/^Usage: /, '       ')}
+        #{ServeCommand::BANNER.gsub(/^Usage: /, '       ')}
                stats-tracker --version | --help
 
         Commands:
           parse   parse a saved page (package, versions or listing) and print its JSON
           fetch   fetch a package page, its versions or an owner's listing, and print the JSON
+                  (--record also stores it in the history database)
+          history print the recorded downloads of a package over time (table, CSV or JSON)
+          serve   serve the recorded history as a read-only web dashboard
+
+        The history database is STATS_TRACKER_DATABASE_URL (sqlite:///PATH or postgres://...), or
+        SQLite under ${XDG_DATA_HOME:-~/.local/share}/stats_tracker/ when it is unset.
 
         `stats-tracker COMMAND --help` lists each command's options. Output is one JSON object on
         stdout, shaped as in the parser's acceptance corpus (expected.json).

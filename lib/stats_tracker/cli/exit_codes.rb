@@ -10,6 +10,7 @@ module StatsTracker
       IO_ERROR = 3      # a file could not be read or stdout could not be written
       FETCH_FAILED = 4  # HTTP failed after retries, or a page chain made no sense
       PARSER_FAILED = 5 # the sandboxed parser trapped, timed out, hit a limit or could not load
+      STORE_FAILED = 6  # the history database: bad URL, unreachable, read-only or refused a write
       INTERRUPTED = 130 # Ctrl-C (128 + SIGINT)
 
       DESCRIPTIONS = {
@@ -19,6 +20,7 @@ module StatsTracker
         IO_ERROR => "file or stream I/O error",
         FETCH_FAILED => "fetch failed (HTTP error, timeout or refused connection after retries)",
         PARSER_FAILED => "parser failure (sandbox trap, timeout, resource limit, extension not built)",
+        STORE_FAILED => "history store failure (bad STATS_TRACKER_DATABASE_URL, database unreachable or read-only)",
         INTERRUPTED => "interrupted"
       }.freeze
     end

@@ -2,6 +2,7 @@
 
 require "optparse"
 require_relative "../fetcher"
+require_relative "history_access"
 
 module StatsTracker
   class CLI
@@ -10,7 +11,7 @@ module StatsTracker
     # are gathered into one object.
     class FetchCommand
       BANNER = <<~TEXT.chomp
-        Usage: stats-tracker fetch OWNER/PACKAGE [--user] [--versions] [options]
+        Usage: stats-tracker fetch OWNER/PACKAGE [--user] [--versions] [--record] [options]
                stats-tracker fetch --listing OWNER [--user] [--repo OWNER/REPO] [options]
       TEXT
       # Where a page counts as the end of a chain rather than a failure: GitHub answers a
@@ -26,13 +27,19 @@ module StatsTracker
         targets = options.parse(args)
         @kind = @settings[:listing] ? "listing" : (@settings[:versions] ? "versions" : "package")
         check(targets)
-        @console.emit(fetch(targets.first))
-        ExitCodes::OK
+        return fetch_and_emit(targets.first) unless @settings[:record]
+
+        # The store is opened before anything is fetched, so a bad URL costs no request.
+        HistoryAccess.guarded(@console) do
+          @history = HistoryAccess.open(@console)
+          fetch_and_emit(targets.first)
+        end
       rescue ParseError => e
         CLI.report_reject(@console, e, kind: @kind, source: @current_url)
       ensure
         @console.progress.finish
         @fetcher&.close
+        @history&.close
       end
 
       def help
@@ -40,6 +47,29 @@ module StatsTracker
       end
 
       private
+
+      def fetch_and_emit(target)
+        result = fetch(target)
+        record(target) if @settings[:record]
+        @console.emit(result)
+        ExitCodes::OK
+      end
+
+      # Stores the package page's stats, and the versions when they were fetched too. The
+      # observation is timestamped when the page was read.
+      def record(target)
+        owner, package = target.split("/", 2)
+        @recorded_stats ||= package_stats(owner, package)
+        outcome = @history.record(owner: owner, package: package, stats: @recorded_stats, versions: @recorded_versions,
+                                  at: @fetched_at || Time.now)
+        @console.warn("recorded #{owner}/#{package} (#{outcome == :added ? 'new total' : 'total unchanged'}) " \
+                      "in #{@history.location}")
+      end
+
+      def package_stats(owner, package)
+        page = fetched { fetcher.package_page(owner: owner, package: package, owner_type: @settings[:owner_type]) }
+        parser.package(page.body)
+      end
 
       def options
         @options ||= OptionParser.new do |opts|
@@ -74,6 +104,9 @@ module StatsTracker
 
             @settings[:max_pages] = count
           end
+          opts.on("--record", "Also store the result in the history database (see `stats-tracker history`)") do
+            @settings[:record] = true
+          end
           opts.on("--pretty", "Indent the JSON") { @console.pretty = true }
         end
       end
@@ -81,6 +114,7 @@ module StatsTracker
       def check(targets)
         if @settings[:listing]
           raise UsageError, "--listing takes no OWNER/PACKAGE argument" unless targets.empty?
+          raise UsageError, "--record stores one package; it does not go with --listing" if @settings[:record]
           raise UsageError, "--versions and --listing do not go together" if @settings[:versions]
           raise UsageError, "--repo must look like OWNER/REPO" if @settings[:repo] && !@settings[:repo].match?(%r{\A[^/]+/[^/]+\z})
         else
@@ -99,8 +133,9 @@ module StatsTracker
 
       def package(owner, package)
         @console.progress.update("fetching #{owner}/#{package}")
-        page = fetched { fetcher.package_page(owner: owner, package: package, owner_type: @settings[:owner_type]) }
-        JsonShape.package(parser.package(page.body))
+        @fetched_at = Time.now
+        @recorded_stats = package_stats(owner, package)
+        JsonShape.package(@recorded_stats)
       end
 
       def versions(owner, package)
@@ -115,6 +150,7 @@ module StatsTracker
           entries.concat(batch)
           previous = batch
         end
+        @recorded_versions = entries.map { |e| VersionDownloads.new(tag: e["tag"], downloads: e["downloads"]) }
         { "kind" => "versions", "versions" => entries }
       end
 
