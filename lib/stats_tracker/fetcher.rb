@@ -27,20 +27,32 @@ module StatsTracker
     # A real package page is ~240 KB; anything far larger is not one and is not buffered.
     DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
 
+    # A whole request (connect, headers, body, redirects) ends by then, however slowly a
+    # server trickles bytes that each arrive within read_timeout.
+    DEFAULT_TOTAL_TIMEOUT = 60.0
+
     # Failures of the connection itself, as opposed to an HTTP answer. All are worth a retry.
     TRANSPORT_ERRORS = [
       Net::OpenTimeout, Net::ReadTimeout, Net::WriteTimeout, Timeout::Error, EOFError, IOError,
-      SocketError, SystemCallError, OpenSSL::SSL::SSLError, Net::HTTPBadResponse
+      SocketError, SystemCallError, Net::HTTPBadResponse
     ].freeze
+    # A failed TLS handshake or certificate check fails the same way on every attempt.
+    FINAL_ERRORS = [OpenSSL::SSL::SSLError].freeze
+
+    # Raised inside an attempt that ran past total_timeout.
+    class DeadlineExceeded < Timeout::Error; end
+    private_constant :DeadlineExceeded
 
     attr_reader :base_url, :user_agent, :max_retries
 
     def initialize(base_url: DEFAULT_BASE_URL, token: nil, open_timeout: 5, read_timeout: 15, max_retries: 3,
                    user_agent: DEFAULT_USER_AGENT, sleeper: ->(seconds) { sleep(seconds) },
-                   max_retry_wait: 120.0, max_body_bytes: DEFAULT_MAX_BODY_BYTES, random: Random.new)
+                   max_retry_wait: 120.0, max_body_bytes: DEFAULT_MAX_BODY_BYTES, random: Random.new,
+                   total_timeout: DEFAULT_TOTAL_TIMEOUT)
       @base_uri = parse_base_url(base_url)
       @base_url = @base_uri.to_s.chomp("/")
-      @token = token.nil? || token.to_s.empty? ? nil : token.to_s
+      @token = check_token(token)
+      @total_timeout = Float(total_timeout)
       @user_agent = user_agent
       @max_retries = max_retries
       @sleeper = sleeper
@@ -94,10 +106,14 @@ module StatsTracker
     Failure = Struct.new(:status, :retry_after, :page, :error, keyword_init: true)
 
     def attempt_once(uri, etag)
-      page = follow_redirects(uri, etag)
+      page = Timeout.timeout(@total_timeout, DeadlineExceeded) { follow_redirects(uri, etag) }
       return page unless @retry_policy.retryable_status?(page.status)
 
       Failure.new(status: page.status, retry_after: page.retry_after, page: page)
+    rescue DeadlineExceeded
+      Failure.new(error: DeadlineExceeded.new("no complete answer from #{uri} within the #{@total_timeout}s deadline"))
+    rescue *FINAL_ERRORS => e
+      raise FetchError.new("#{e.class}: #{e.message} (#{uri}; not retried)", status: nil)
     rescue *TRANSPORT_ERRORS => e
       Failure.new(error: e)
     end
@@ -190,6 +206,20 @@ module StatsTracker
     def html?(page)
       head = page.body.byteslice(0, 1024).to_s.downcase
       head.include?("<html") || head.include?("<!doctype html")
+    end
+
+    # Net::HTTP refuses CR/LF in a header only when the request is built, as an ArgumentError
+    # deep in a fetch; a token pasted from a Windows file ends in "\r".
+    def check_token(token)
+      return nil if token.nil? || token.to_s.empty?
+
+      text = token.to_s
+      if text.match?(/[[:cntrl:]]/)
+        raise ArgumentError, "token contains a control character (a trailing \\r or newline from a file?); " \
+                             "strip it before use"
+      end
+
+      text
     end
 
     def parse_base_url(base_url)

@@ -114,10 +114,10 @@ RSpec.describe "exe/stats-tracker" do
       run_cli("fetch", "--base-url", server.base_url, *args, env: env)
     end
 
-    it "fetches and parses an org package page, sending GITHUB_TOKEN as a Bearer token" do
+    it "fetches and parses an org package page, sending GITHUB_TOKEN as a Bearer token to --token-host" do
       server.serve_package(owner: "northwind", package: "edge-proxy", fixture: "package-mid-era-multiline.html")
 
-      out, err, code = fetch("northwind/edge-proxy", env: { "GITHUB_TOKEN" => "ghp_cli" })
+      out, err, code = fetch("northwind/edge-proxy", "--token-host", "127.0.0.1", env: { "GITHUB_TOKEN" => "ghp_cli" })
 
       expect([code, err]).to eq([0, ""])
       expect(JSON.parse(out)).to eq(expected.fetch("package-mid-era-multiline.html"))

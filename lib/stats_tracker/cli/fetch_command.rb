@@ -76,7 +76,7 @@ module StatsTracker
           opts.banner = BANNER
           opts.separator ""
           opts.separator "Fetches GHCR pages and prints their statistics as JSON. GITHUB_TOKEN, when set, is sent"
-          opts.separator "as a Bearer token. Progress goes to stderr when it is a terminal."
+          opts.separator "as a Bearer token to https URLs (or the --token-host). Progress goes to stderr on a terminal."
           opts.separator ""
           opts.on("--user", "The owner is a user, not an organisation") { @settings[:owner_type] = :user }
           opts.on("--versions", "Per-version downloads, following every page") { @settings[:versions] = true }
@@ -88,6 +88,14 @@ module StatsTracker
           end
           opts.on("--base-url URL", "Server to fetch from (default #{Fetcher::DEFAULT_BASE_URL})") do |url|
             @settings[:base_url] = url
+          end
+          opts.on("--token-host HOST", "Send GITHUB_TOKEN to HOST even over plain http (default: https only)") do |host|
+            @settings[:token_host] = host.downcase
+          end
+          opts.on("--deadline SECONDS", Float, "Total time one request may take, however slow (default 60)") do |seconds|
+            raise UsageError, "--deadline must be > 0" unless seconds.positive?
+
+            @settings[:deadline] = seconds
           end
           opts.on("--timeout SECONDS", Float, "Connect and read timeout per request (default 15)") do |seconds|
             raise UsageError, "--timeout must be > 0" unless seconds.positive?
@@ -196,9 +204,24 @@ module StatsTracker
         page
       end
 
+      # The token goes only where the user meant it to: an https URL, or the host they named.
+      def token
+        value = @console.env["GITHUB_TOKEN"]
+        return nil if value.nil? || value.empty?
+        raise UsageError, "GITHUB_TOKEN contains a control character (a trailing \\r or newline?)" if value.match?(/[[:cntrl:]]/)
+
+        uri = URI.parse(@settings[:base_url])
+        return value if uri.scheme == "https" || uri.host&.downcase == @settings[:token_host]
+
+        @console.warn("GITHUB_TOKEN not sent to #{uri.scheme}://#{uri.host}: not https (name the host with --token-host)")
+        nil
+      rescue URI::InvalidURIError
+        nil # the Fetcher reports the bad URL
+      end
+
       def fetcher
         @fetcher ||= Fetcher.new(
-          base_url: @settings[:base_url], token: @console.env["GITHUB_TOKEN"],
+          base_url: @settings[:base_url], token: token, total_timeout: @settings[:deadline] || Fetcher::DEFAULT_TOTAL_TIMEOUT,
           open_timeout: @settings[:timeout], read_timeout: @settings[:timeout], max_retries: @settings[:retries],
           sleeper: lambda { |seconds|
             @console.progress.update(format("server busy; retrying in %.1fs", seconds))
