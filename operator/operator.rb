@@ -17,7 +17,9 @@ OptionParser.new do |opts|
   opts.separator "Environment: KUBECONFIG (else in-cluster service account), WATCH_NAMESPACE (comma-separated,"
   opts.separator "empty = all), GITHUB_BASE_URL, GITHUB_TOKEN, METRICS_ADDR (host:port, default :8080),"
   opts.separator "LOG_FORMAT=json|text, LOG_LEVEL, LEADER_ELECT=true, LEASE_NAMESPACE, LEASE_NAME, CONCURRENCY,"
-  opts.separator "GITHUB_RATE/GITHUB_BURST (requests per second / burst), STATS_TRACKER_PARSER_COMPONENT (+ _SHA256)."
+  opts.separator "GITHUB_RATE/GITHUB_BURST (requests per second / burst), STATS_TRACKER_PARSER_COMPONENT (+ _SHA256),"
+  opts.separator "STATS_TRACKER_DATABASE_URL (record every observation in the history store), UI_ADDR (host:port of"
+  opts.separator "the read-only dashboard over that store)."
   opts.separator ""
   opts.on("--metrics-addr ADDR", "host:port for /healthz, /readyz, /metrics (port 0 = ephemeral)") do |v|
     bind, port = StatsTracker::Operator::Config.split_addr(v)

@@ -16,6 +16,7 @@ require_relative "kube/resource_api"
 require_relative "kube/events"
 require_relative "reconcilers/leaf"
 require_relative "reconcilers/project"
+require_relative "history_recorder"
 
 module StatsTracker
   module Operator
@@ -36,11 +37,16 @@ module StatsTracker
         @fetcher_factory = fetcher_factory || method(:default_fetcher)
         @parser = parser
         @stop = Controller::StopSignal.new
+        @recorder = build_recorder
         @manager = build_manager
       end
 
       def run
+        ui = start_ui
         @manager.run
+      ensure
+        ui&.stop
+        @recorder&.stop
       end
 
       def stop
@@ -109,7 +115,7 @@ module StatsTracker
           logger: @logger.with(controller: "project"), on_rate_limited: pause
         )
         leaf_controller = LeafController.new(
-          api: leaves, store: leaf_store, reconciler: Reconcilers::Leaf.new(**world), queue: queue,
+          api: leaves, store: leaf_store, reconciler: Reconcilers::Leaf.new(**world, **recording), queue: queue,
           events: events, metrics: @metrics, logger: @logger.with(controller: "leaf"), on_rate_limited: pause,
           on_leaf_changed: ->(leaf) { project_controller.on_leaf_changed(leaf) }, github_ready: -> { @limiter.ready? }
         )
@@ -119,6 +125,38 @@ module StatsTracker
           @metrics.set("stats_tracker_workqueue_scheduled", {}, queue.scheduled)
         end
         manager
+      end
+
+      # The history store is optional: with STATS_TRACKER_DATABASE_URL every page read is also
+      # recorded there, off the reconcile path.
+      def build_recorder
+        return nil unless @config.history_url
+
+        HistoryRecorder.register_metrics(@metrics)
+        HistoryRecorder.new(open: method(:open_history), metrics: @metrics, logger: @logger.with(component: "history"))
+      end
+
+      def recording
+        @recorder ? { on_observation: @recorder.method(:observe) } : {}
+      end
+
+      def open_history
+        require "stats_tracker/history"
+        StatsTracker::History.open(url: @config.history_url)
+      end
+
+      # UI_ADDR serves the read-only dashboard over the same store. A dashboard that cannot
+      # start is logged; it never stops the operator.
+      def start_ui
+        return nil unless @config.ui_addr && @config.history_url
+
+        require "stats_tracker/dashboard"
+        server = StatsTracker::Dashboard::Server.new(history: open_history, listen: @config.ui_addr).start
+        @logger.info("dashboard serving", url: server.url)
+        server
+      rescue StandardError => e
+        @logger.error("dashboard not started", error: "#{e.class}: #{e.message}")
+        nil
       end
 
       def leader_election

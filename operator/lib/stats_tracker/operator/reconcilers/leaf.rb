@@ -17,14 +17,17 @@ module StatsTracker
 
         # fetcher_for: ->(leaf) { StatsTracker::Fetcher } (per GitHub token)
         # acquire: ->() { true | false } takes a GitHub rate-limiter token (false = shutting down)
+        # on_observation: ->(leaf, PackageStats, Time) for every page read (the history store's
+        #   recorder); it must return at once and never raise.
         def initialize(fetcher_for:, parser:, acquire:, clock: -> { Time.now }, random: Random.new,
-                       on_github_response: ->(_status) {})
+                       on_github_response: ->(_status) {}, on_observation: ->(_leaf, _stats, _at) {})
           @fetcher_for = fetcher_for
           @parser = parser
           @acquire = acquire
           @clock = clock
           @random = random
           @on_github_response = on_github_response
+          @on_observation = on_observation
           @etags = {}
           @etag_lock = Mutex.new
         end
@@ -70,6 +73,7 @@ module StatsTracker
           return Outcome.new(status: status) unless @acquire.call
 
           stats, etag = fetch_and_parse(leaf, status)
+          @on_observation.call(leaf, stats, now) if stats
           succeeded(leaf, status, stats, interval, now).tap { remember_etag(leaf, etag) }
         rescue StatsTracker::Error, SystemCallError, IOError => e
           failure = e.is_a?(PageFailure) ? e.failure : PageErrors.from_exception(e, what: package_label(leaf))

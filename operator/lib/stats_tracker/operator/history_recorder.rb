@@ -1,0 +1,122 @@
+# frozen_string_literal: true
+
+module StatsTracker
+  module Operator
+    # Hands each package observation the Leaf reconciler made to the history store, on its own
+    # thread: a reconcile only appends to a queue, so a slow or unreachable database never
+    # delays or fails a Leaf's status. A failed write stays at the head of the queue and is
+    # retried with backoff; failures and the backlog are visible as metrics.
+    class HistoryRecorder
+      MAX_PENDING = 10_000
+      WRITES = "stats_tracker_history_writes_total"
+      PENDING = "stats_tracker_history_pending_observations"
+      LAST_WRITE = "stats_tracker_history_last_write_timestamp_seconds"
+
+      def self.register_metrics(metrics)
+        metrics.counter(WRITES, "Observations written to the history store, by result (ok, error, dropped)")
+        metrics.gauge(PENDING, "Observations waiting to be written to the history store")
+        metrics.gauge(LAST_WRITE, "Unix time of the last successful write to the history store")
+      end
+
+      # open: -> StatsTracker::History, called again after a failure (a fresh connection).
+      def initialize(open:, metrics:, logger:, retry_base: 1.0, retry_cap: 300.0)
+        @open = open
+        @metrics = metrics
+        @logger = logger
+        @retry_base = retry_base
+        @retry_cap = retry_cap
+        @pending = []
+        @lock = Mutex.new
+        @wake = ConditionVariable.new
+        @stopping = false
+        @history = nil
+        @thread = Thread.new { drain }
+        @thread.name = "history-recorder"
+        @thread.report_on_exception = false
+      end
+
+      # Queues one observation; returns at once and never raises.
+      def observe(leaf, stats, at)
+        entry = { owner: leaf.dig(:spec, :owner), package: leaf.dig(:spec, :package), stats: stats, at: at }
+        @lock.synchronize do
+          @pending << entry
+          if @pending.size > MAX_PENDING
+            @pending.shift # the oldest goes: a long outage must not exhaust memory
+            @metrics.increment(WRITES, result: "dropped")
+          end
+          @metrics.set(PENDING, {}, @pending.size)
+          @wake.signal
+        end
+        nil
+      end
+
+      def pending
+        @lock.synchronize { @pending.size }
+      end
+
+      # Stops after the write in progress; what is still queued is reported, not written.
+      def stop(timeout: 10)
+        @lock.synchronize do
+          @stopping = true
+          @wake.broadcast
+        end
+        @thread.join(timeout)
+        left = pending
+        @logger.warn("history observations not written at shutdown", count: left) if left.positive?
+        @history&.close
+      end
+
+      private
+
+      def drain
+        delay = @retry_base
+        while (entry = next_entry)
+          if write(entry)
+            delay = @retry_base
+          else
+            pause(delay)
+            delay = [delay * 2, @retry_cap].min
+          end
+        end
+      end
+
+      def next_entry
+        @lock.synchronize do
+          @wake.wait(@lock) while @pending.empty? && !@stopping
+          @stopping ? nil : @pending.first
+        end
+      end
+
+      def write(entry)
+        @history ||= @open.call
+        @history.record(**entry)
+        @lock.synchronize do
+          @pending.shift
+          @metrics.set(PENDING, {}, @pending.size)
+        end
+        @metrics.increment(WRITES, result: "ok")
+        @metrics.set(LAST_WRITE, {}, Time.now.to_f)
+        true
+      rescue StandardError => e
+        # Any failure, typed or not, must stay on this thread: the Leaf is unaffected.
+        @metrics.increment(WRITES, result: "error")
+        @logger.warn("history write failed; will retry", package: "#{entry[:owner]}/#{entry[:package]}",
+                                                          error: "#{e.class}: #{e.message}")
+        reset
+        false
+      end
+
+      def reset
+        @history&.close
+      rescue StandardError
+        nil
+      ensure
+        @history = nil
+      end
+
+      def pause(seconds)
+        @lock.synchronize { @wake.wait(@lock, seconds) unless @stopping }
+      end
+    end
+  end
+end
