@@ -37,8 +37,12 @@ module OperatorDemo
     names
   end
 
-  def spawn_operator(kube, pages, log_path, metrics_port)
+  # The operator records every observation here and serves the dashboard over it (UI_ADDR).
+  HISTORY = File.join(Dir.tmpdir, "stats-tracker-demo-history.sqlite3")
+
+  def spawn_operator(kube, pages, log_path, metrics_port, ui_port)
     env = { "KUBECONFIG" => kube.kubeconfig_path, "GITHUB_BASE_URL" => pages.base_url,
+            "STATS_TRACKER_DATABASE_URL" => "sqlite://#{HISTORY}", "UI_ADDR" => "127.0.0.1:#{ui_port}",
             "METRICS_ADDR" => "127.0.0.1:#{metrics_port}", "LEADER_ELECT" => "true", "LEASE_NAMESPACE" => "default",
             "GITHUB_RATE" => ENV.fetch("GITHUB_RATE", "20"), "GITHUB_BURST" => ENV.fetch("GITHUB_BURST", "20") }
     Process.spawn(env, RbConfig.ruby, File.join(ROOT, "operator", "operator.rb"), out: log_path, err: log_path)
@@ -72,7 +76,9 @@ module OperatorDemo
       names = serve_fluxcd(pages)
       puts "page server  #{pages.base_url} (fluxcd listing: 3 pages, #{names.size} packages)"
       port = free_port
-      pid = spawn_operator(kube, pages, log_path, port)
+      ui_port = free_port
+      FileUtils.rm_f(HISTORY)
+      pid = spawn_operator(kube, pages, log_path, port, ui_port)
       puts "operator     pid #{pid}, log #{log_path}, metrics http://127.0.0.1:#{port}/metrics"
 
       kube.apply_yaml(File.read(File.join(ROOT, "operator", "deploy", "samples", "namespace.yaml")))
@@ -87,6 +93,9 @@ module OperatorDemo
       puts kubectl!(kube, "get", "leaves", "-n", "stats-tracker-samples")
       requests = Net::HTTP.get(URI("http://127.0.0.1:#{port}/metrics")).lines.grep(/^stats_tracker_(kube|github)_requests_total/)
       puts "\nrequests made by the operator:\n#{requests.join}"
+      recorded = wait_for_history(names.size)
+      puts "\nhistory      #{recorded} packages recorded in #{HISTORY}"
+      puts "dashboard    http://127.0.0.1:#{ui_port}/ (served by the operator while it runs)"
     ensure
       if pid
         Process.kill("TERM", pid)
@@ -96,11 +105,29 @@ module OperatorDemo
       pages.stop
       kube.stop
     end
+    puts "\nThe dashboard over the demo's history, after the demo:\n  " \
+         "STATS_TRACKER_DATABASE_URL=sqlite://#{HISTORY} bundle exec exe/stats-tracker serve   # http://127.0.0.1:9292/"
+  end
+
+  # The operator writes history off its reconcile path, so the last rows may trail Ready.
+  def wait_for_history(expected, seconds: 60)
+    require "stats_tracker/history"
+    store = StatsTracker::History.open(url: "sqlite://#{HISTORY}")
+    deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + seconds
+    loop do
+      count = store.packages.size
+      return count if count >= expected || Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
+
+      sleep 0.2
+    end
+  ensure
+    store&.close
   end
 end
 
 desc "Demo: local API server + page server + operator; apply a sample Project, wait for Ready, print the Leafs"
 task demo: :compile do
+  require "fileutils"
   require "net/http"
   require "rbconfig"
   require "tmpdir"

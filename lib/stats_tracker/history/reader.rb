@@ -21,7 +21,7 @@ module StatsTracker
 
         rows = @db[:observations].where(package_id: id)
         rows = rows.where { last_seen_at >= since.to_i } if since
-        rows.order(:observed_at).all.map do |row|
+        rows.order(:observed_at, :id).all.map do |row|
           Observation.new(observed_at: Time.at(row[:observed_at]), last_seen_at: Time.at(row[:last_seen_at]),
                           total_downloads: row[:total_downloads])
         end

@@ -13,7 +13,11 @@ module StatsTracker
 
       # Returns :added when a new total was stored, :unchanged when an existing total was
       # seen again (its last_seen_at moves forward).
+      # Counts live in signed 64-bit columns on both databases; the parser reads up to u64.
+      MAX_COUNT = (2**63) - 1
+
       def record(owner:, package:, stats:, versions:, at:)
+        check_range(stats, versions)
         seconds = at.to_i
         result = nil
         @db.transaction(**transaction_options) do
@@ -36,6 +40,12 @@ module StatsTracker
 
       private
 
+      def check_range(stats, versions)
+        counts = [stats.total_downloads] + (stats.last_30_days || []).map(&:count) + (versions || []).map(&:downloads)
+        too_big = counts.find { |count| count > MAX_COUNT }
+        raise History::Error, "count #{too_big} is larger than the history store keeps (#{MAX_COUNT})" if too_big
+      end
+
       def postgres?
         @db.database_type == :postgres
       end
@@ -55,17 +65,15 @@ module StatsTracker
 
       def observe(package_id, total, seconds)
         observations = @db[:observations].where(package_id: package_id)
-        latest = observations.where { observed_at <= seconds }.reverse(:observed_at).first
+        latest = observations.where { observed_at <= seconds }.reverse(:observed_at, :id).first
         if latest && latest[:total_downloads] == total
           observations.where(id: latest[:id]).update(last_seen_at: [latest[:last_seen_at], seconds].max)
           return [latest[:id], :unchanged]
         end
 
-        @db[:observations].insert_conflict(target: %i[package_id observed_at],
-                                           update: { total_downloads: total, last_seen_at: seconds })
-                          .insert(package_id: package_id, observed_at: seconds, last_seen_at: seconds,
-                                  total_downloads: total)
-        [observations.where(observed_at: seconds).get(:id), :added]
+        id = @db[:observations].insert(package_id: package_id, observed_at: seconds, last_seen_at: seconds,
+                                       total_downloads: total)
+        [id, :added]
       end
 
       def store_daily(package_id, days)

@@ -116,6 +116,14 @@ RSpec.describe StatsTracker::History do
           expect(store.summary(owner: "o", package: "p").total_downloads).to eq(4_123_456_789_012)
         end
 
+        it "refuses a count beyond signed 64 bits with a typed error and stores nothing of that page" do
+          open_store.record(owner: "o", package: "p", stats: stats(1), at: t0)
+
+          expect { store.record(owner: "o", package: "p", stats: stats(2**63), at: t0 + 1) }
+            .to raise_error(StatsTracker::History::Error, /larger than the history store keeps/)
+          expect(store.observations(owner: "o", package: "p").map(&:total_downloads)).to eq([1])
+        end
+
         it "keeps names with slashes, quotes and markup apart and intact" do
           names = ["charts/flagger", %(<script>alert("x")</script>), "o'brien"]
           names.each_with_index { |n, i| open_store.record(owner: "own", package: n, stats: stats(i + 1), at: t0) }
@@ -159,9 +167,9 @@ RSpec.describe StatsTracker::History do
           fork do
             history = described_class.open(url: shared, retention_days: nil)
             per_process.times do |i|
-              # Distinct totals and times: every record must become its own row.
+              # Distinct totals at the same instants in both writers: every record is its own row.
               history.record(owner: "o", package: "p", stats: stats((writer * 1000) + i, days: [writer, i]),
-                             versions: [version("w#{writer}", i)], at: t0 + (writer * 10_000) + i)
+                             versions: [version("w#{writer}", i)], at: t0 + i)
             end
             history.close
             exit!(0)

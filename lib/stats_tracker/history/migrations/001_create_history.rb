@@ -12,15 +12,16 @@ Sequel.migration do
       unique %i[owner name]
     end
 
-    # One row per distinct total: recording an unchanged total moves last_seen_at instead of
-    # adding a row, so re-recording the same page adds nothing.
+    # One row per change of the total: recording an unchanged total moves last_seen_at instead
+    # of adding a row, so re-recording the same page adds nothing. Times are not unique: two
+    # writers may see different totals within the same second, and both are kept.
     create_table(:observations) do
       primary_key :id, type: :Bignum
       foreign_key :package_id, :packages, null: false, on_delete: :cascade
       Bignum :observed_at, null: false
       Bignum :last_seen_at, null: false
       Bignum :total_downloads, null: false
-      unique %i[package_id observed_at]
+      index %i[package_id observed_at]
       index :last_seen_at
     end
 

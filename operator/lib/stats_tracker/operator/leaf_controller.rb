@@ -17,6 +17,7 @@ module StatsTracker
     # in progress to kstatus, and the Leaf's creation was itself a write.
     class LeafController
       PREFIX = "leaf:"
+      LAST_SUCCESS = "stats_tracker_leaf_last_success_timestamp_seconds"
 
       def initialize(api:, store:, reconciler:, queue:, events:, metrics:, logger:,
                      on_rate_limited: ->(_seconds) {}, on_leaf_changed: ->(_leaf) {}, github_ready: -> { false })
@@ -43,6 +44,7 @@ module StatsTracker
         if type == :delete
           @reconciler.forget(leaf.dig(:metadata, :uid))
           @metrics.remove("stats_tracker_package_downloads", download_labels(leaf))
+          @metrics.remove(LAST_SUCCESS, download_labels(leaf))
         elsif Reconcilers::Schedule.changed_by_user?(leaf, previous)
           @queue.add(key)
         end
@@ -86,6 +88,8 @@ module StatsTracker
       def record(leaf, outcome)
         count = leaf.dig(:status, :downloadCount)
         @metrics.set("stats_tracker_package_downloads", download_labels(leaf), count) if count
+        # Staleness is alertable: time() minus this is how old the count is.
+        @metrics.set(LAST_SUCCESS, download_labels(leaf), Time.now.to_f) if outcome.fetched && !outcome.failed?
         return unless outcome.event
 
         type, reason, note = outcome.event

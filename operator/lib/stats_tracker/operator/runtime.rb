@@ -62,6 +62,7 @@ module StatsTracker
       def build_metrics
         metrics = Controller::Metrics.new
         metrics.gauge("stats_tracker_package_downloads", "Total downloads of a GHCR package, as last read")
+        metrics.gauge(LeafController::LAST_SUCCESS, "Unix time a Leaf's package page was last read successfully")
         metrics.counter("stats_tracker_reconcile_total", "Reconciles by controller and result")
         metrics.counter("stats_tracker_reconcile_errors_total", "Reconciles that failed, by controller")
         metrics.histogram("stats_tracker_reconcile_duration_seconds", "Time spent in one reconcile")
