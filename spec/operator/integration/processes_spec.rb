@@ -66,7 +66,7 @@ RSpec.describe "operator processes", kube: true do
     apply_project("fluxcd", include: ["flagger*"])
     wait_project_ready("fluxcd", packages: 3)
     wait_for("operator-a to export the counts") do
-      metric_value(metrics_text(a[:port]), "stats_tracker_package_downloads", package: "flagger").positive?
+      metric_value(metrics_text(a[:port]), "stats_tracker_package_downloads_total", package: "flagger").positive?
     end
     b_metrics = metrics_text(b[:port])
     expect(metric_value(b_metrics, "stats_tracker_leader")).to eq(0)

@@ -17,7 +17,11 @@ module StatsTracker
     # in progress to kstatus, and the Leaf's creation was itself a write.
     class LeafController
       PREFIX = "leaf:"
+      DOWNLOADS = "stats_tracker_package_downloads_total"
       LAST_SUCCESS = "stats_tracker_leaf_last_success_timestamp_seconds"
+      READY = "stats_tracker_leaf_ready"
+      INTERVAL = "stats_tracker_leaf_interval_seconds"
+      PER_LEAF = [DOWNLOADS, LAST_SUCCESS, READY, INTERVAL].freeze
 
       def initialize(api:, store:, reconciler:, queue:, events:, metrics:, logger:,
                      on_rate_limited: ->(_seconds) {}, on_leaf_changed: ->(_leaf) {}, github_ready: -> { false })
@@ -43,8 +47,7 @@ module StatsTracker
         key = PREFIX + Controller::Store.key_for(leaf)
         if type == :delete
           @reconciler.forget(leaf.dig(:metadata, :uid))
-          @metrics.remove("stats_tracker_package_downloads", download_labels(leaf))
-          @metrics.remove(LAST_SUCCESS, download_labels(leaf))
+          PER_LEAF.each { |name| @metrics.remove(name, download_labels(leaf)) }
         elsif Reconcilers::Schedule.changed_by_user?(leaf, previous)
           @queue.add(key)
         end
@@ -87,13 +90,25 @@ module StatsTracker
 
       def record(leaf, outcome)
         count = leaf.dig(:status, :downloadCount)
-        @metrics.set("stats_tracker_package_downloads", download_labels(leaf), count) if count
-        # Staleness is alertable: time() minus this is how old the count is.
-        @metrics.set(LAST_SUCCESS, download_labels(leaf), Time.now.to_f) if outcome.fetched && !outcome.failed?
+        record_metrics(leaf, outcome)
         return unless outcome.event
 
         type, reason, note = outcome.event
         @events.record(leaf, type: type, reason: reason, note: note)
+      end
+
+      # What the alerts need per Leaf: is it Ready, how old is its count (time() minus the last
+      # success), and how old may it be (its interval).
+      def record_metrics(leaf, outcome)
+        labels = download_labels(leaf)
+        count = leaf.dig(:status, :downloadCount)
+        @metrics.set(DOWNLOADS, labels, count) if count
+        @metrics.set(LAST_SUCCESS, labels, Time.now.to_f) if outcome.fetched && !outcome.failed?
+        ready = Conditions.find(leaf.dig(:status, :conditions), Conditions::READY)
+        @metrics.set(READY, labels, ready && ready[:status] == "True" ? 1 : 0)
+        @metrics.set(INTERVAL, labels, Duration.parse(leaf.dig(:spec, :interval) || "1h"))
+      rescue Duration::InvalidError
+        nil # the Leaf is Stalled with InvalidSpec; there is no interval to report
       end
 
       def schedule(key, leaf, outcome)
