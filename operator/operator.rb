@@ -38,7 +38,15 @@ end.parse!
 
 begin
   config = StatsTracker::Operator::Config.from_env(ENV, overrides)
+  if config.history_url
+    # A malformed URL is a configuration error now; an unreachable database is retried later.
+    require "stats_tracker/history"
+    StatsTracker::History::Location.check(config.history_url)
+  end
 rescue ArgumentError, TypeError => e
+  warn "stats-tracker operator: invalid configuration: #{e.message}"
+  exit 2
+rescue StatsTracker::Error => e
   warn "stats-tracker operator: invalid configuration: #{e.message}"
   exit 2
 end

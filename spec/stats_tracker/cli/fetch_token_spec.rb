@@ -6,7 +6,7 @@ require "rbconfig"
 # Where the CLI sends GITHUB_TOKEN: to https URLs, or to a host the user names with
 # --token-host; never to a plain-http --base-url by accident.
 RSpec.describe "stats-tracker fetch and GITHUB_TOKEN" do
-  exe = File.expand_path("../../../exe/stats-tracker", __dir__)
+  let(:exe) { File.expand_path("../../../exe/stats-tracker", __dir__) }
 
   let(:server) { StatsTracker::Testing::PageServer.new(fixtures_dir: GHCR_FIXTURES).start }
 

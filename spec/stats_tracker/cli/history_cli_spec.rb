@@ -10,8 +10,8 @@ require "stats_tracker/history"
 # `fetch --record`, `history` and the store's failures, through the installed command as a
 # person runs it, against both databases.
 RSpec.describe "stats-tracker fetch --record and history" do
-  exe = File.expand_path("../../../exe/stats-tracker", __dir__)
-  lib = File.expand_path("../../../lib", __dir__)
+  let(:exe) { File.expand_path("../../../exe/stats-tracker", __dir__) }
+  let(:lib) { File.expand_path("../../../lib", __dir__) }
 
   around do |example|
     Dir.mktmpdir("history-cli-") do |dir|
@@ -38,9 +38,14 @@ RSpec.describe "stats-tracker fetch --record and history" do
     ["setpriv", "--reuid=#{nobody.uid}", "--regid=#{nobody.gid}", "--clear-groups", "--"]
   end
 
-  def serve_total(total, fixture: "package-source-controller-2023.html")
-    server.serve_package(owner: "fluxcd", package: "flux-cli",
-                         html: StatsTracker::Testing::PageServer.package_html(total: total, fixture: fixture))
+  # A page with GitHub's 30 daily bars, from the project's own fixtures.
+  def page_html(total)
+    StatsTracker::Testing::PageServer.package_html(total: total, fixture: "package-flux-cli.html",
+                                                   fixtures_dir: File.expand_path("../../fixtures/history", __dir__))
+  end
+
+  def serve_total(total)
+    server.serve_package(owner: "fluxcd", package: "flux-cli", html: page_html(total))
   end
 
   def record(env, unprivileged: false)
@@ -80,9 +85,7 @@ RSpec.describe "stats-tracker fetch --record and history" do
 
         json, = run_cli("history", "fluxcd/flux-cli", "--format", "json", env: env)
         data = JSON.parse(json)
-        parsed = StatsTracker::Parser.new.package(StatsTracker::Testing::PageServer.package_html(
-          total: 1_250, fixture: "package-source-controller-2023.html"
-        ))
+        parsed = StatsTracker::Parser.new.package(page_html(1_250))
         expect(data["observations"].map { |o| o["total_downloads"] }).to eq([1_000, 1_250])
         expect(data["last_30_days"]).to eq(parsed.last_30_days.map(&:to_h))
         expect(data["change_30d"]).to eq(parsed.last_30_days.sum(&:count))
@@ -119,7 +122,7 @@ RSpec.describe "stats-tracker fetch --record and history" do
   describe "store failures: one line, exit 6, nothing stored lost, nothing fetched" do
     it "rejects a malformed STATS_TRACKER_DATABASE_URL before fetching" do
       serve_total(1)
-      out, err, code = record("STATS_TRACKER_DATABASE_URL" => "postgres://user:pw@[::1")
+      out, err, code = record({ "STATS_TRACKER_DATABASE_URL" => "postgres://user:pw@[::1" })
 
       expect([code, out]).to eq([6, ""])
       expect(err.lines.size).to eq(1)
@@ -130,7 +133,7 @@ RSpec.describe "stats-tracker fetch --record and history" do
 
     it "reports an unreachable PostgreSQL server" do
       serve_total(1)
-      out, err, code = record("STATS_TRACKER_DATABASE_URL" => "postgres:///nope?host=#{@dir}&user=postgres")
+      out, err, code = record({ "STATS_TRACKER_DATABASE_URL" => "postgres:///nope?host=#{@dir}&user=postgres" })
 
       expect([code, out, err.lines.size]).to eq([6, "", 1])
       expect(err).to match(/unavailable/)

@@ -9,7 +9,7 @@ require "tmpdir"
 # The three commands the README's "Downloads over time" section gives, exactly as written
 # (serve on a free port instead of 9292).
 RSpec.describe "README: downloads over time" do
-  root = File.expand_path("../../..", __dir__)
+  let(:root) { File.expand_path("../../..", __dir__) }
 
   around do |example|
     Dir.mktmpdir("history-readme-") do |dir|
