@@ -21,7 +21,9 @@ module OperatorDemo
 
   def load_support
     $LOAD_PATH.unshift(File.join(ROOT, "lib"), File.join(ROOT, "operator", "lib"))
-    Object.const_set(:GHCR_FIXTURES, File.expand_path("../shared/fixtures/ghcr", ROOT)) unless defined?(GHCR_FIXTURES)
+    unless defined?(GHCR_FIXTURES)
+      Object.const_set(:GHCR_FIXTURES, ENV.fetch("STATS_TRACKER_FIXTURES") { File.expand_path("../shared/fixtures/ghcr", ROOT) })
+    end
     require "stats_tracker"
     require File.join(ROOT, "spec", "support", "page_server")
     require File.join(ROOT, "spec", "support", "kube_cluster")
