@@ -6,6 +6,7 @@ use std::sync::{Mutex, OnceLock};
 use std::thread::Thread;
 use std::time::Duration;
 
+use crate::limits;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
 
 /// How often running guests are woken to check their deadline and cancel flag.
@@ -17,13 +18,12 @@ const TICK: Duration = Duration::from_millis(5);
 const DEFAULT_POOL_SLOTS: u32 = 64;
 /// Upper bound for STATS_TRACKER_POOL_SLOTS: each slot reserves about 8 GiB of address space.
 const MAX_POOL_SLOTS: u32 = 1024;
-/// What one slot must hold: the bundled parser component has 1 memory and a handful of core
-/// instances and tables (the main module plus wit-component's shims); a WASI command is
-/// one instance with one memory and one table. A component needing more fails to
-/// instantiate with a message saying which limit it crossed.
-const CORE_INSTANCES_PER_SLOT: u32 = 16;
-const MEMORIES_PER_SLOT: u32 = 2;
-const TABLES_PER_SLOT: u32 = 16;
+/// What one slot must hold: what the limiter lets one call create (see limits.rs).
+/// A component needing more fails to instantiate with a message saying which limit
+/// it crossed.
+const CORE_INSTANCES_PER_SLOT: u32 = limits::MAX_INSTANCES as u32;
+const MEMORIES_PER_SLOT: u32 = limits::MAX_MEMORIES as u32;
+const TABLES_PER_SLOT: u32 = limits::MAX_TABLES as u32;
 /// Bytes of each linear memory (and table) reset with memset instead of madvise when a slot
 /// is reused: the pages a small parse touches stay mapped, sparing a page fault each.
 /// Measured on the tiny page: 64 KiB 43 µs, none 50 µs, 256 KiB 48 µs, 1 MiB 62 µs.
