@@ -131,7 +131,7 @@ module StatsTracker
 
         def relist
           items, version = @api.list(namespace: @namespace)
-          changed, removed = @store.replace(items)
+          changed, removed = @store.replace(items, version: version)
           @resource_version = version
           @listed_at = monotonic
           @last_activity = monotonic
