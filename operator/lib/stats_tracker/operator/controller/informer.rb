@@ -21,10 +21,12 @@ module StatsTracker
         end
 
         def initialize(api:, handler:, namespace: nil, logger:, stop:, relist_interval: 900, watch_timeout: 300,
-                       read_timeout: 90, backoff: Backoff.new(base: 0.5, cap: 30), on_watch_event: nil)
+                       read_timeout: 90, backoff: Backoff.new(base: 0.5, cap: 30), on_watch_event: nil,
+                       label_selector: nil)
           @api = api
           @handler = handler
           @namespace = namespace
+          @label_selector = label_selector
           @logger = logger
           @stop = stop
           @relist_interval = relist_interval
@@ -39,7 +41,6 @@ module StatsTracker
           @lists = 0
           @failures = 0
           @paused = false
-          @last_activity = monotonic
           @stream = nil
           @lock = Mutex.new
         end
@@ -56,10 +57,6 @@ module StatsTracker
         def expire_resource_version
           @resource_version = "1"
           drop_watch
-        end
-
-        def seconds_since_activity
-          monotonic - @last_activity
         end
 
         def start
@@ -130,11 +127,10 @@ module StatsTracker
         end
 
         def relist
-          items, version = @api.list(namespace: @namespace)
+          items, version = @api.list(namespace: @namespace, label_selector: @label_selector)
           changed, removed = @store.replace(items, version: version)
           @resource_version = version
           @listed_at = monotonic
-          @last_activity = monotonic
           removed.each { |o| @handler.call(:delete, o, nil) }
           changed.each { |o| @handler.call(:upsert, @store.get(Store.key_for(o)), nil) }
           @synced = true
@@ -144,7 +140,7 @@ module StatsTracker
 
         def watch
           url = @api.watch_url(namespace: @namespace, resource_version: @resource_version,
-                               timeout_seconds: @watch_timeout)
+                               timeout_seconds: @watch_timeout, label_selector: @label_selector)
           stream = WatchStream.new(url: url, connection: @api.connection, read_timeout: @read_timeout)
           @lock.synchronize { @stream = stream }
           return if @stop.stopped? || paused?
@@ -155,7 +151,6 @@ module StatsTracker
         end
 
         def dispatch(notice)
-          @last_activity = monotonic
           object = notice[:object]
           version = object&.dig(:metadata, :resourceVersion)
           @on_watch_event.call(notice[:type])
