@@ -36,7 +36,8 @@ module StatsTracker
       @proceed = proceed
     end
 
-    # Every package of the listing in listing order, as the pages list them. Raises IncompleteListingError unless the last page was reached.
+    # Every package of the listing in listing order, as the pages list them. Raises
+    # IncompleteListingError unless the last page was reached.
     def read
       packages = []
       number = 1

@@ -106,7 +106,9 @@ module StatsTracker
         end
 
         def call(verb)
-          raise NotPermitted, "#{verb} #{@plural} refused: not the leader" if @fence && WRITES.include?(verb) && !@fence.call
+          if @fence && WRITES.include?(verb) && !@fence.call
+            raise NotPermitted, "#{verb} #{@plural} refused: not the leader"
+          end
 
           client = current_client
           @on_request.call(verb, @plural)

@@ -147,7 +147,8 @@ module StatsTracker
         end
 
         def stats_fields(stats)
-          days = stats.last_30_days&.sort_by(&:date)&.last(CHART_LIMIT)&.map { |d| { date: d.date.to_s, count: d.count } }
+          days = stats.last_30_days&.sort_by(&:date)&.last(CHART_LIMIT)
+                      &.map { |d| { date: d.date.to_s, count: d.count } }
           fields = { lastPublished: stats.last_published }
           days ? fields.merge(last30Days: days) : fields
         end
