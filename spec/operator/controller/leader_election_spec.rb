@@ -1,7 +1,6 @@
 # frozen_string_literal: true
 
 require_relative "../support/operator_harness"
-require_relative "../../support/delaying_proxy"
 
 RSpec.describe StatsTracker::Operator::Controller::LeaderElection, kube: true do
   include StatsTracker::Testing::OperatorHarness
