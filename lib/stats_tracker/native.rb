@@ -1,16 +1,11 @@
 # frozen_string_literal: true
 
-# Loads the compiled extension. From a checkout `rake compile` puts it next to this
-# file; an installed gem has it in the extension dir as stats_tracker/stats_tracker.so.
+# Loads the compiled extension (see ExtensionLoader for where it is looked for).
 # error.rb must be loaded first: the extension raises the classes defined there.
 require_relative "error"
+require_relative "extension_loader"
 
-checkout_build = File.join(__dir__, "stats_tracker.so")
-if File.exist?(checkout_build)
-  require checkout_build
-else
-  require "stats_tracker/stats_tracker"
-end
+StatsTracker::ExtensionLoader.require_extension
 
 module StatsTracker
   # The wasmtime version embedded in the native extension.
