@@ -1,20 +1,29 @@
 # frozen_string_literal: true
 
 require "json"
-require "open3"
 require "rbconfig"
 require "tmpdir"
+require_relative "native/user_install"
 
 # Packaging: `rake gem` builds pkg/stats_tracker-VERSION.gem (after `rake wasm`, so the
-# prebuilt guest artifacts are inside); `rake gem:smoke` installs that file into a scratch
-# GEM_HOME, as a user would, and uses it from outside the checkout.
+# prebuilt guest artifacts are inside); `rake gem:smoke` installs it and the x86_64-linux
+# platform gem (rakelib/native.rake) into scratch GEM_HOMEs, as users would, and uses them
+# from outside the checkout.
 module GemPackaging
   ROOT = File.expand_path("..", __dir__)
   ARTIFACTS = %w[lib/stats_tracker/wasm/ghcr_parser.wasm lib/stats_tracker/wasm/ghcr_parser_command.wasm].freeze
   REQUIRED = ["Cargo.toml", "Cargo.lock", "ext/stats_tracker/extconf.rb", "ext/stats_tracker/Cargo.toml",
               "wasm/wit/ghcr-parser.wit", "exe/stats-tracker", "lib/stats_tracker.rb", *ARTIFACTS].freeze
   FORBIDDEN = [%r{\Awasm/fuzz/}, %r{(\A|/)target/}, /\.(so|bundle|o)\z/, %r{\Aext/stats_tracker/Makefile\z}].freeze
-  SMOKE_FIXTURE = "package-small-42.html"
+  # A platform gem: the artifacts beside its binaries, and no build output.
+  PLATFORM_REQUIRED = ["exe/stats-tracker", "lib/stats_tracker.rb", *ARTIFACTS].freeze
+  PLATFORM_FORBIDDEN = [%r{(\A|/)target/}, /\.(o|bundle)\z/, /Makefile\z/].freeze
+  # An in-tree page with a count above 2^32 and a chart, its expected.json entry beside it.
+  FIXTURES = File.join(ROOT, "spec/fixtures/ghcr-extra")
+  SMOKE_FIXTURE = "package-count-above-u32.html"
+  SPIN_GUEST = File.join(ROOT, "spec/fixtures/guests/spin.wat")
+  INSTALLED_CHECK = File.join(ROOT, "rakelib/native/installed_check.rb")
+  SMOKE_PLATFORM = "x86_64-linux"
 
   module_function
 
@@ -26,12 +35,12 @@ module GemPackaging
     File.join(ROOT, "pkg", "#{spec.full_name}.gem")
   end
 
-  def check_files!(files)
-    missing = REQUIRED - files
+  def check_files!(files, required: REQUIRED, forbidden: FORBIDDEN)
+    missing = required - files
     abort "gem would lack #{missing.join(', ')} (run `rake wasm` / check the gemspec)" unless missing.empty?
 
-    stray = files.select { |f| FORBIDDEN.any? { |pattern| f.match?(pattern) } }
-    abort "gem would contain build output or fuzz targets: #{stray.join(', ')}" unless stray.empty?
+    stray = files.select { |f| forbidden.any? { |pattern| f.match?(pattern) } }
+    abort "gem would contain #{stray.join(', ')}, which it must not ship" unless stray.empty?
   end
 
   # Every workspace member must travel, or cargo cannot load the workspace at install time.
@@ -50,94 +59,108 @@ module GemPackaging
     puts "built #{gem_path} (#{files.size} files, #{File.size(gem_path)} bytes)"
   end
 
-  # The unbundled environment a user's shell would have, plus a private GEM_HOME that still
-  # sees the system gem dirs (kubeclient comes from Debian).
-  def user_env(gem_home)
-    system_path = clean { capture(Gem.ruby, "-e", "puts Gem.path").split("\n") }
-    {
-      "GEM_HOME" => gem_home, "GEM_PATH" => [gem_home, *system_path].uniq.join(File::PATH_SEPARATOR),
-      "PATH" => [File.join(gem_home, "bin"), ENV.fetch("PATH")].join(File::PATH_SEPARATOR),
-      "CARGO_TARGET_DIR" => ENV.fetch("CARGO_TARGET_DIR"), "STATS_TRACKER_CACHE_DIR" => File.join(gem_home, "module-cache")
-    }
+  def platform_gem_path(platform)
+    File.join(ROOT, "pkg", "#{spec.name}-#{spec.version}-#{platform}.gem")
   end
 
-  def smoke(keep: ENV["KEEP_SMOKE"])
+  # The source gem, with cargo on PATH, and the x86_64-linux platform gem, without any
+  # compiler on PATH, each installed into its own scratch GEM_HOME and used from outside the
+  # checkout; then Bundler, asked for `gem "stats_tracker"` with both gems in its local source.
+  def smoke(keep: ENV.fetch("KEEP_SMOKE", nil))
     Dir.mktmpdir("stats_tracker-gem-smoke-") do |scratch|
-      gem_home = File.join(scratch, "gems")
-      elsewhere = File.join(scratch, "elsewhere")
-      FileUtils.mkdir_p(elsewhere)
-      env = user_env(gem_home)
+      source = NativeGem::UserInstall.new(File.join(scratch, "source"), toolchain: true)
+      source_seconds = source.install(gem_path)
+      check_installed(source, binary_under: File.join(source.gem_home, "extensions"))
+      check_cli(source)
 
-      clean do
-        # GEM_HOME, not --install-dir: with --install-dir RubyGems looks for dependencies in
-        # that directory only and would not see Debian's kubeclient.
-        sh_env(env, scratch, Gem.ruby, "-S", "gem", "install", "--local", "--no-document", gem_path)
-        check_parse(env, elsewhere)
-        check_cli(env, elsewhere, gem_home)
-      end
-      puts "gem:smoke OK (#{spec.full_name} installed into a scratch GEM_HOME and used from #{elsewhere})"
-      if keep
-        FileUtils.cp_r(scratch, keep)
-        puts "kept scratch dir as #{keep}"
-      end
+      platform = NativeGem::UserInstall.new(File.join(scratch, "platform"), toolchain: false)
+      compilers = platform.compilers_on_path
+      abort "the toolchain-free PATH still finds #{compilers.join(', ')}" unless compilers.empty?
+      platform_seconds = platform.install(platform_gem_path(SMOKE_PLATFORM))
+      check_installed(platform, binary_under: installed_gem_dir(platform, SMOKE_PLATFORM))
+      check_cli(platform)
+
+      check_bundler(File.join(scratch, "bundler"))
+      puts format("gem:smoke OK: gem install took %<source>.1f s for the source gem (cargo, warm CARGO_TARGET_DIR) " \
+                  "and %<platform>.1f s for the #{SMOKE_PLATFORM} gem (no compiler on PATH)",
+                  source: source_seconds, platform: platform_seconds)
+      keep_scratch(scratch, keep)
     end
   end
 
-  def check_parse(env, dir)
-    fixture = File.join(fixtures_dir, SMOKE_FIXTURE)
-    script = <<~RUBY
-      require "json"
-      require "stats_tracker"
-      abort "loaded from the checkout: \#{$LOADED_FEATURES.grep(/stats_tracker/).first}" if $LOADED_FEATURES.any? { |f| f.start_with?(#{ROOT.dump}) }
-      stats = StatsTracker::Parser.new.package(File.read(ARGV.fetch(0)))
-      p stats
-      puts JSON.generate(stats.to_h)
-    RUBY
-    out = capture_env(env, dir, Gem.ruby, "-e", script, fixture)
-    puts out
-    got = JSON.parse(out.lines.last)
-    want = JSON.parse(File.read(File.join(fixtures_dir, "expected.json"))).fetch(SMOKE_FIXTURE)
-    want.delete("kind")
-    abort "installed gem parsed #{SMOKE_FIXTURE} as #{got} but expected.json says #{want}" unless got.reject { |k, _| k == "kind" } == want
+  def installed_gem_dir(user, platform)
+    File.join(user.gem_home, "gems", "#{spec.name}-#{spec.version}-#{platform}", "lib", "stats_tracker", ruby_abi)
   end
 
-  def check_cli(env, dir, gem_home)
-    version = capture_env(env, dir, File.join(gem_home, "bin", "stats-tracker"), "--version")
+  def ruby_abi
+    RUBY_VERSION[/\A\d+\.\d+/]
+  end
+
+  # Runs rakelib/native/installed_check.rb with the installed gem (`via` e.g. `bundle exec ruby`)
+  # and checks which extension binary it loaded.
+  def check_installed(user, binary_under:, via: [], chdir: File.join(user.dir, "elsewhere"))
+    FileUtils.mkdir_p(chdir)
+    out = user.run!(RbConfig.ruby, *via, INSTALLED_CHECK, *smoke_inputs, chdir: chdir)
+    puts out
+    loaded = out[/^extension (.+)$/, 1].to_s
+    abort "the installed gem loaded #{loaded.inspect}, not a binary under #{binary_under}" unless loaded.start_with?(binary_under)
+  end
+
+  def check_cli(user)
+    exe = File.join(user.gem_home, "bin", "stats-tracker")
+    version = user.run!(exe, "--version", chdir: user.dir)
     puts version
     abort "stats-tracker --version does not name wasmtime: #{version}" unless version.match?(/wasmtime \d+\.\d+\.\d+/)
 
-    json = capture_env(env, dir, File.join(gem_home, "bin", "stats-tracker"), "parse", File.join(fixtures_dir, SMOKE_FIXTURE))
-    want = JSON.parse(File.read(File.join(fixtures_dir, "expected.json"))).fetch(SMOKE_FIXTURE)
-    abort "installed stats-tracker parse printed #{json}" unless JSON.parse(json) == want
+    json = user.run!(exe, "parse", smoke_inputs.first, chdir: user.dir)
+    abort "installed stats-tracker parse printed #{json}" unless JSON.parse(json) == expected_entry
   end
 
-  def fixtures_dir
-    ENV.fetch("STATS_TRACKER_FIXTURES") { File.expand_path("../shared/fixtures/ghcr", ROOT) }
+  # Bundler, given `gem "stats_tracker"` and a local gem source holding both gems (a directory
+  # indexed by `gem generate_index`, as a gem server would serve it), must lock and install the
+  # platform gem on this machine; --add-platform ruby adds the source gem for every other one.
+  def check_bundler(scratch)
+    user = NativeGem::UserInstall.new(scratch, toolchain: false)
+    source = File.join(scratch, "source")
+    app = File.join(scratch, "app")
+    FileUtils.mkdir_p([File.join(source, "gems"), app])
+    FileUtils.cp([gem_path, platform_gem_path(SMOKE_PLATFORM)], File.join(source, "gems"))
+    user.run!(RbConfig.ruby, "-S", "gem", "generate_index", "--directory", source, chdir: scratch)
+    File.write(File.join(app, "Gemfile"), %(source "file://#{source}"\n\ngem "stats_tracker"\n))
+    bundle = [RbConfig.ruby, "-S", "bundle"]
+    user.run!(*bundle, "lock", chdir: app)
+    want_lock(app, "#{spec.version}-#{SMOKE_PLATFORM}")
+    user.run!(*bundle, "lock", "--add-platform", "ruby", chdir: app)
+    want_lock(app, "#{spec.version}-#{SMOKE_PLATFORM}", spec.version.to_s)
+    user.run!(*bundle, "install", chdir: app)
+    check_installed(user, binary_under: installed_gem_dir(user, SMOKE_PLATFORM), via: ["-S", "bundle", "exec", "ruby"],
+                          chdir: app)
   end
 
-  def clean(&block)
-    defined?(Bundler) ? Bundler.with_unbundled_env(&block) : yield
+  def want_lock(app, *versions)
+    lock = File.read(File.join(app, "Gemfile.lock"))
+    missing = versions.reject { |v| lock.include?("    #{spec.name} (#{v})\n") }
+    abort "Gemfile.lock lacks #{missing.map { |v| "#{spec.name} (#{v})" }.join(', ')}:\n#{lock}" unless missing.empty?
+    puts "Gemfile.lock resolves #{spec.name} to #{versions.join(' and ')}"
+  end
+
+  def smoke_inputs
+    [File.join(FIXTURES, SMOKE_FIXTURE), File.join(FIXTURES, "expected.json"), SPIN_GUEST]
+  end
+
+  def expected_entry
+    JSON.parse(File.read(File.join(FIXTURES, "expected.json"))).fetch(SMOKE_FIXTURE)
+  end
+
+  def keep_scratch(scratch, keep)
+    return unless keep
+
+    FileUtils.cp_r(scratch, keep)
+    puts "kept scratch dir as #{keep}"
   end
 
   def sh_in(dir, *cmd)
     system(*cmd, chdir: dir, exception: true)
-  end
-
-  def sh_env(env, dir, *cmd)
-    puts "+ #{cmd.join(' ')}"
-    system(env, *cmd, chdir: dir, exception: true)
-  end
-
-  def capture(*cmd)
-    out, status = Open3.capture2(*cmd)
-    abort "#{cmd.join(' ')} failed (#{status})" unless status.success?
-    out
-  end
-
-  def capture_env(env, dir, *cmd)
-    out, err, status = Open3.capture3(env, *cmd, chdir: dir)
-    abort "#{cmd.first(2).join(' ')} failed (#{status}):\n#{err}" unless status.success?
-    out
   end
 end
 
@@ -147,8 +170,9 @@ task gem: :wasm do
 end
 
 namespace :gem do
-  desc "Install the built gem into a scratch GEM_HOME and use it from another directory (KEEP_SMOKE=DIR keeps it)"
-  task smoke: :gem do
+  desc "Install the source gem and the x86_64-linux gem (no compiler on PATH) into scratch GEM_HOMEs, use them, " \
+       "resolve them with Bundler (KEEP_SMOKE=DIR keeps it)"
+  task smoke: %w[gem gem:native:x86_64-linux] do
     GemPackaging.smoke
   end
 end
