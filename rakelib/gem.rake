@@ -70,7 +70,8 @@ module GemPackaging
     Dir.mktmpdir("stats_tracker-gem-smoke-") do |scratch|
       source = NativeGem::UserInstall.new(File.join(scratch, "source"), toolchain: true)
       source_seconds = source.install(gem_path)
-      check_installed(source, binary_under: File.join(source.gem_home, "extensions"))
+      # RubyGems puts the compiled extension in the gem's lib/ as well as in extensions/.
+      check_installed(source, binary_under: source.gem_home)
       check_cli(source)
 
       platform = NativeGem::UserInstall.new(File.join(scratch, "platform"), toolchain: false)
