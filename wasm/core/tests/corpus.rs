@@ -9,17 +9,24 @@ use std::path::{Path, PathBuf};
 use ghcr_parser_core::json::{parse_to_json, PageKind};
 use serde_json::Value;
 
+/// The checkout's root: this crate lives in `wasm/core`.
+fn root() -> &'static Path {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.ancestors().nth(2).unwrap_or(manifest)
+}
+
 fn acceptance_dir() -> PathBuf {
     match std::env::var_os("GHCR_ACCEPTANCE_FIXTURES") {
         Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/ghcr"),
+        None => root()
+            .parent()
+            .unwrap_or(root())
+            .join("shared/fixtures/ghcr"),
     }
 }
 
 fn fixtures_dir(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../spec/fixtures")
-        .join(name)
+    root().join("spec/fixtures").join(name)
 }
 
 /// The entry point a case calls: `kind`, or `page` for rejects.
