@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "json"
+require "tmpdir"
 require_relative "../fixtures/ghcr_corpus"
 
 # The committed corpus is the generator's output, nothing more or less, and it has what the
@@ -14,6 +15,15 @@ RSpec.describe GhcrCorpus do
     committed = Dir.children(described_class::DIR).to_h { |name| [name, File.binread(File.join(described_class::DIR, name))] }
     expect(committed.keys).to match_array(fresh.keys)
     expect(fresh.reject { |name, bytes| committed[name] == bytes.b }.keys).to be_empty
+  end
+
+  it "writes the corpus into a directory (what `rake fixtures:ghcr` does), dropping files it no longer makes" do
+    Dir.mktmpdir do |dir|
+      File.write(File.join(dir, "package-retired.html"), "old")
+      described_class.write(dir)
+      expect(Dir.children(dir)).to match_array(described_class.files.keys)
+      expect(File.binread(File.join(dir, "expected.json"))).to eq(File.binread(File.join(GHCR_FIXTURES, "expected.json")))
+    end
   end
 
   it "comes out the same on every run" do
