@@ -20,7 +20,7 @@ module StatsTracker
       AGGREGATE_DELAY = 1.0
 
       def initialize(api:, leaf_api:, store:, leaf_store:, reconciler:, queue:, events:, metrics:, logger:,
-                     on_rate_limited: ->(_seconds) {})
+                     on_rate_limited: ->(_seconds) {}, clock: -> { Process.clock_gettime(Process::CLOCK_MONOTONIC) })
         @api = api
         @leaf_api = leaf_api
         @store = store
@@ -31,6 +31,7 @@ module StatsTracker
         @metrics = metrics
         @logger = logger
         @on_rate_limited = on_rate_limited
+        @clock = clock
         @desired = {}
         @retry_at = {}
         @lock = Mutex.new
@@ -83,7 +84,7 @@ module StatsTracker
       end
 
       def monotonic
-        Process.clock_gettime(Process::CLOCK_MONOTONIC)
+        @clock.call
       end
 
       def owned_leaves(project)

@@ -98,6 +98,39 @@ module StatsTracker
           @lock.synchronize { @paused = false }
         end
 
+        # Replaces the cache with a full list and tells the handler what changed. The thread's
+        # loop calls it after each list; a simulation calls it directly, without threads.
+        def load(items, version)
+          changed, removed = @store.replace(items)
+          @resource_version = version
+          @listed_at = monotonic
+          @last_activity = monotonic
+          removed.each { |o| @handler.call(:delete, o, nil) }
+          changed.each { |o| @handler.call(:upsert, @store.get(Store.key_for(o)), nil) }
+          @synced = true
+          @lists += 1
+          @logger.debug("listed", informer: @name, count: items.size, resource_version: version)
+        end
+
+        # Applies one watch notice to the cache and tells the handler.
+        def dispatch(notice)
+          @last_activity = monotonic
+          object = notice[:object]
+          version = object&.dig(:metadata, :resourceVersion)
+          @on_watch_event.call(notice[:type])
+          case notice[:type]
+          when "ADDED", "MODIFIED"
+            key = Store.key_for(object)
+            old = @store.get(key)
+            @store.put(object)
+            @handler.call(:upsert, @store.get(key), old)
+          when "DELETED"
+            @store.delete(Store.key_for(object))
+            @handler.call(:delete, object, nil)
+          end
+          @resource_version = version if version
+        end
+
         private
 
         def run
@@ -131,15 +164,7 @@ module StatsTracker
 
         def relist
           items, version = @api.list(namespace: @namespace)
-          changed, removed = @store.replace(items)
-          @resource_version = version
-          @listed_at = monotonic
-          @last_activity = monotonic
-          removed.each { |o| @handler.call(:delete, o, nil) }
-          changed.each { |o| @handler.call(:upsert, @store.get(Store.key_for(o)), nil) }
-          @synced = true
-          @lists += 1
-          @logger.debug("listed", informer: @name, count: items.size, resource_version: version)
+          load(items, version)
         end
 
         def watch
@@ -152,24 +177,6 @@ module StatsTracker
           stream.each { |notice| dispatch(notice) }
         ensure
           @lock.synchronize { @stream = nil }
-        end
-
-        def dispatch(notice)
-          @last_activity = monotonic
-          object = notice[:object]
-          version = object&.dig(:metadata, :resourceVersion)
-          @on_watch_event.call(notice[:type])
-          case notice[:type]
-          when "ADDED", "MODIFIED"
-            key = Store.key_for(object)
-            old = @store.get(key)
-            @store.put(object)
-            @handler.call(:upsert, @store.get(key), old)
-          when "DELETED"
-            @store.delete(Store.key_for(object))
-            @handler.call(:delete, object, nil)
-          end
-          @resource_version = version if version
         end
 
         def monotonic

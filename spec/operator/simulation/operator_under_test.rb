@@ -1,0 +1,73 @@
+# frozen_string_literal: true
+
+require "stringio"
+require "stats_tracker/operator"
+
+module StatsTracker
+  module Simulation
+    # One operator process, wired as Runtime wires it but on the simulated clock, API server and
+    # GitHub: the real work queue, informers (their caches and handlers; the simulation delivers
+    # lists and notices instead of their threads), controllers, reconcilers, rate limiter and
+    # events. The simulation plays the worker threads, one reconcile at a time.
+    class OperatorUnderTest
+      attr_reader :queue, :informers, :limiter, :log
+
+      def initialize(server:, github:, clock:, random:, github_rate:, github_burst:)
+        @clock = clock
+        @log = StringIO.new
+        logger = Operator::Log.new(io: @log, level: :info)
+        monotonic = -> { clock.monotonic }
+        @queue = Operator::Controller::WorkQueue.new(backoff: Operator::Controller::Backoff.new(random: random),
+                                                     clock: monotonic)
+        @limiter = Operator::Controller::RateLimiter.new(rate: github_rate, burst: github_burst, clock: monotonic)
+        metrics = Operator::Controller::Metrics.new.tap { |m| m.gauge("stats_tracker_package_downloads", "downloads") }
+        events = Operator::Kube::Events.new(api: server.events, controller: "sim", instance: "sim", logger: logger,
+                                            clock: monotonic)
+        world = { parser: Parser.new, acquire: method(:acquire), on_github_response: ->(_status) {},
+                  fetcher_for: ->(_object) { github }, clock: -> { clock.wall }, random: random }
+        project = nil
+        leaf = nil
+        stop = Operator::Controller::StopSignal.new
+        @informers = {
+          "projects" => Operator::Controller::Informer.new(api: server.resource("projects"), logger: logger, stop: stop,
+                                                           handler: ->(*args) { project.on_event(*args) }),
+          "leaves" => Operator::Controller::Informer.new(api: server.resource("leaves"), logger: logger, stop: stop,
+                                                         handler: ->(*args) { leaf.on_event(*args) })
+        }
+        pause = ->(seconds) { @limiter.pause_for(seconds) }
+        project = Operator::ProjectController.new(
+          api: server.resource("projects"), leaf_api: server.resource("leaves"), store: store("projects"),
+          leaf_store: store("leaves"), reconciler: Operator::Reconcilers::Project.new(**world), queue: @queue,
+          events: events, metrics: metrics, logger: logger, on_rate_limited: pause, clock: monotonic
+        )
+        leaf = Operator::LeafController.new(
+          api: server.resource("leaves"), store: store("leaves"), reconciler: Operator::Reconcilers::Leaf.new(**world),
+          queue: @queue, events: events, metrics: metrics, logger: logger, on_rate_limited: pause,
+          on_leaf_changed: ->(l) { project.on_leaf_changed(l) }, github_ready: -> { @limiter.ready? }
+        )
+        @controllers = [project, leaf]
+      end
+
+      def store(plural)
+        @informers.fetch(plural).store
+      end
+
+      # What a worker thread does with one key (Manager#process, minus metrics).
+      def reconcile(key)
+        @controllers.find { |c| c.handles?(key) }.reconcile(key)
+      rescue StandardError => e
+        @queue.add_rate_limited(key)
+        "raised #{e.class}"
+      end
+
+      private
+
+      # The worker waits for a GitHub token as Runtime's does; here waiting moves simulated time (by at
+      # least a millisecond: the bucket can be short of a token by a rounding error, which real time
+      # passing covers).
+      def acquire
+        @limiter.acquire(sleeper: ->(seconds) { @clock.advance([seconds, 0.001].max) })
+      end
+    end
+  end
+end
