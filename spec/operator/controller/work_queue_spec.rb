@@ -38,13 +38,43 @@ RSpec.describe StatsTracker::Operator::Controller::WorkQueue do
     expect(queue.get(timeout: 0)).to be_nil
   end
 
-  it "an immediate add replaces a pending delayed one" do
-    queue.add_after("a", 10)
+  it "keeps a pending retry when the key is added now or aggregated sooner" do
+    queue.retry_after("a", 16)
     queue.add("a")
+    queue.add_after("a", 1, reason: :aggregate)
     expect(queue.get(timeout: 0)).to eq("a")
     queue.done("a")
-    now[0] += 11
-    expect(queue.get(timeout: 0)).to be_nil
+    now[0] += 1
+    expect(queue.get(timeout: 0)).to eq("a")
+    queue.done("a")
+    expect(queue.next_due("a")).to eq([:retry, 15.0])
+    now[0] += 15
+    expect(queue.get(timeout: 0)).to eq("a")
+    queue.done("a")
+    expect(queue.next_due("a")).to be_nil
+  end
+
+  it "keeps a schedule made while the key is queued or being processed" do
+    queue.add("a")
+    queue.add_after("a", 30, reason: :interval)
+    expect(queue.get(timeout: 0)).to eq("a")
+    queue.add_after("a", 10, reason: :aggregate)
+    queue.done("a")
+    expect(queue.next_due("a")).to eq([:aggregate, 10.0])
+    now[0] += 30
+    expect(queue.get(timeout: 0)).to eq("a")
+    queue.done("a")
+    expect(queue.next_due("a")).to be_nil
+  end
+
+  it "replaces a retry with the latest failure's and drops it on success" do
+    queue.retry_after("a", 5)
+    queue.retry_after("a", 50)
+    expect(queue.pending("a", :retry)).to eq(50.0)
+    queue.add_after("a", 3600, reason: :interval)
+    queue.forget("a")
+    expect(queue.pending("a", :retry)).to be_nil
+    expect(queue.next_due("a")).to eq([:interval, 3600.0])
   end
 
   it "backs off per key, exponentially with jitter, up to the cap, and forgets on success" do

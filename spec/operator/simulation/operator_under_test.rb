@@ -38,7 +38,7 @@ module StatsTracker
         project = Operator::ProjectController.new(
           api: server.resource("projects"), leaf_api: server.resource("leaves"), store: store("projects"),
           leaf_store: store("leaves"), reconciler: Operator::Reconcilers::Project.new(**world), queue: @queue,
-          events: events, metrics: metrics, logger: logger, on_rate_limited: pause, clock: monotonic
+          events: events, metrics: metrics, logger: logger, on_rate_limited: pause
         )
         leaf = Operator::LeafController.new(
           api: server.resource("leaves"), store: store("leaves"), reconciler: Operator::Reconcilers::Leaf.new(**world),

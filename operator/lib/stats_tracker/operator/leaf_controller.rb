@@ -116,17 +116,16 @@ module StatsTracker
           failure = outcome.failure
           @on_rate_limited.call(failure.retry_after) if failure.reason == "RateLimited" && failure.retry_after
           delay = if failure.stalled
-                    Duration.parse(leaf.dig(:spec, :interval) || "1h")
+                    Duration.parse(leaf.dig(:spec, :interval) || "1h").tap { |d| @queue.retry_after(key, d) }
                   else
                     @queue.add_rate_limited(key, at_least: failure.retry_after.to_f)
                   end
-          @queue.add_after(key, delay) if failure.stalled
           @logger.warn("leaf failed", leaf: key.delete_prefix(PREFIX), reason: failure.reason,
                                       message: failure.message, retry_in: delay.round(2))
           return :error
         end
         @queue.forget(key) if outcome.fetched
-        @queue.add_after(key, outcome.requeue_after) if outcome.requeue_after
+        @queue.add_after(key, outcome.requeue_after, reason: :interval) if outcome.requeue_after
         outcome.fetched ? :success : :skipped
       rescue Duration::InvalidError
         :error

@@ -20,7 +20,7 @@ module StatsTracker
       AGGREGATE_DELAY = 1.0
 
       def initialize(api:, leaf_api:, store:, leaf_store:, reconciler:, queue:, events:, metrics:, logger:,
-                     on_rate_limited: ->(_seconds) {}, clock: -> { Process.clock_gettime(Process::CLOCK_MONOTONIC) })
+                     on_rate_limited: ->(_seconds) {})
         @api = api
         @leaf_api = leaf_api
         @store = store
@@ -31,9 +31,7 @@ module StatsTracker
         @metrics = metrics
         @logger = logger
         @on_rate_limited = on_rate_limited
-        @clock = clock
         @desired = {}
-        @retry_at = {}
         @lock = Mutex.new
       end
 
@@ -55,7 +53,8 @@ module StatsTracker
         owner = controller_ref(leaf)
         return unless owner && owner[:kind] == "Project"
 
-        @queue.add_after("#{PREFIX}#{leaf.dig(:metadata, :namespace)}/#{owner[:name]}", AGGREGATE_DELAY)
+        @queue.add_after("#{PREFIX}#{leaf.dig(:metadata, :namespace)}/#{owner[:name]}", AGGREGATE_DELAY,
+                         reason: :aggregate)
       end
 
       def reconcile(key)
@@ -74,17 +73,10 @@ module StatsTracker
       private
 
       # Leaf events re-run a Project to aggregate; they must not cut a listing backoff short.
+      # The retry itself stays in the queue's schedule, so it still comes when due.
       def listing_held?(key)
-        at = @lock.synchronize { @retry_at[key] }
-        !at.nil? && monotonic < at
-      end
-
-      def hold_listing(key, delay)
-        @lock.synchronize { delay ? @retry_at[key] = monotonic + delay : @retry_at.delete(key) }
-      end
-
-      def monotonic
-        @clock.call
+        left = @queue.pending(key, Controller::WorkQueue::RETRY)
+        !left.nil? && left.positive?
       end
 
       def owned_leaves(project)
@@ -173,23 +165,25 @@ module StatsTracker
           failure = outcome.failure
           @on_rate_limited.call(failure.retry_after) if failure.reason == "RateLimited" && failure.retry_after
           delay = if failure.stalled
-                    Duration.parse(project.dig(:spec, :interval) || "1h").tap { |d| @queue.add_after(key, d) }
+                    Duration.parse(project.dig(:spec, :interval) || "1h").tap { |d| @queue.retry_after(key, d) }
                   else
                     @queue.add_rate_limited(key, at_least: failure.retry_after.to_f)
                   end
-          hold_listing(key, delay)
           @logger.warn("project failed", project: key.delete_prefix(PREFIX), reason: failure.reason,
                                          message: failure.message, retry_in: delay.round(2))
           return :error
         end
-        if outcome.fetched
-          @queue.forget(key)
-          hold_listing(key, nil)
-        end
-        @queue.add_after(key, outcome.requeue_after) if outcome.requeue_after
+        @queue.forget(key) if outcome.fetched
+        @queue.add_after(key, outcome.requeue_after, reason: :interval) if outcome.requeue_after
+        log_next(key)
         outcome.fetched ? :success : :skipped
       rescue Duration::InvalidError
         :error
+      end
+
+      def log_next(key)
+        reason, left = @queue.next_due(key)
+        @logger.debug("next reconcile", project: key.delete_prefix(PREFIX), reason: reason, in: left&.round(2))
       end
     end
   end

@@ -7,9 +7,17 @@ module StatsTracker
     module Controller
       # A work queue in the client-go mould: a key is queued at most once (dirty set), is never
       # handed to two workers at the same time (processing set; a key re-added while it is being
-      # processed is queued again when the worker calls #done), can be scheduled for later, and
-      # carries a per-key failure count for exponential backoff with jitter.
+      # processed is queued again when the worker calls #done), and carries a per-key failure
+      # count for exponential backoff with jitter.
+      #
+      # It also holds the one schedule of each key: a set of pending reasons (a retry after a
+      # failure, the interval, an aggregate, ...), each with its due time. The key is due at the
+      # earliest of them; when it is handed out only the reasons already due are used up, so
+      # handling one reason never drops another (an event during a backoff leaves the retry due).
       class WorkQueue
+        # A failure's retry: a new failure replaces it, a success (#forget) removes it.
+        RETRY = :retry
+
         def initialize(backoff: Backoff.new, clock: -> { Process.clock_gettime(Process::CLOCK_MONOTONIC) })
           @backoff = backoff
           @clock = clock
@@ -23,24 +31,37 @@ module StatsTracker
           @cond = ConditionVariable.new
         end
 
+        # Queues `key` now. Later reasons it has pending stay pending.
         def add(key)
           @lock.synchronize do
             return if @shutdown
 
-            @waiting.delete(key)
             enqueue(key)
           end
         end
 
-        # Schedules `key` no later than `delay` seconds from now; an earlier schedule wins.
-        def add_after(key, delay)
+        # Adds `reason` to the key's schedule, due `delay` seconds from now. Of two schedules
+        # for the same reason the earlier wins; other reasons are untouched.
+        def add_after(key, delay, reason: :requeue)
           return add(key) if delay <= 0
 
           @lock.synchronize do
-            return if @shutdown || @dirty.key?(key)
+            return if @shutdown
 
             due = @clock.call + delay
-            @waiting[key] = due if !@waiting.key?(key) || due < @waiting[key]
+            reasons = (@waiting[key] ||= {})
+            reasons[reason] = due if !reasons.key?(reason) || due < reasons[reason]
+            @cond.broadcast
+          end
+        end
+
+        # Schedules the retry of a failure `delay` seconds from now, replacing an earlier retry
+        # (the latest failure decides how long to back off).
+        def retry_after(key, delay)
+          @lock.synchronize do
+            return if @shutdown
+
+            (@waiting[key] ||= {})[RETRY] = @clock.call + delay
             @cond.broadcast
           end
         end
@@ -53,7 +74,7 @@ module StatsTracker
             @failures[key] += 1
             [@backoff.delay(attempt), at_least.to_f].max
           end
-          add_after(key, delay)
+          retry_after(key, delay)
           delay
         end
 
@@ -61,8 +82,28 @@ module StatsTracker
           @lock.synchronize { @failures.fetch(key, 0) }
         end
 
+        # A success: the failure count and any pending retry go.
         def forget(key)
-          @lock.synchronize { @failures.delete(key) }
+          @lock.synchronize do
+            @failures.delete(key)
+            drop_reason(key, RETRY)
+          end
+        end
+
+        # Seconds until `reason` is due for `key`, or nil when it is not pending.
+        def pending(key, reason)
+          @lock.synchronize do
+            due = @waiting.dig(key, reason)
+            due && (due - @clock.call)
+          end
+        end
+
+        # The key's next scheduled look: [reason, seconds from now], or nil.
+        def next_due(key)
+          @lock.synchronize do
+            reason, due = @waiting[key]&.min_by { |_, at| at }
+            reason && [reason, due - @clock.call]
+          end
         end
 
         # Blocks until a key is ready; returns nil once shut down and drained of ready keys.
@@ -104,14 +145,11 @@ module StatsTracker
           end
         end
 
-        def shutting_down?
-          @lock.synchronize { @shutdown }
-        end
-
         def depth
           @lock.synchronize { @queue.size }
         end
 
+        # Keys with at least one reason pending for later.
         def scheduled
           @lock.synchronize { @waiting.size }
         end
@@ -132,13 +170,20 @@ module StatsTracker
           @cond.signal
         end
 
+        def drop_reason(key, reason)
+          reasons = @waiting[key] or return
+          reasons.delete(reason)
+          @waiting.delete(key) if reasons.empty?
+        end
+
+        # Due reasons are used up; the key is queued once for all of them.
         def promote_due
           return if @waiting.empty?
 
           now = @clock.call
-          due = @waiting.select { |_, at| at <= now }.keys
-          due.each do |key|
-            @waiting.delete(key)
+          @waiting.each_key.select { |key| @waiting[key].each_value.any? { |at| at <= now } }.each do |key|
+            @waiting[key].delete_if { |_, at| at <= now }
+            @waiting.delete(key) if @waiting[key].empty?
             enqueue(key)
           end
         end
@@ -146,7 +191,7 @@ module StatsTracker
         def next_wakeup(deadline)
           now = @clock.call
           candidates = []
-          candidates << (@waiting.values.min - now) unless @waiting.empty?
+          candidates << (@waiting.each_value.map { |reasons| reasons.values.min }.min - now) unless @waiting.empty?
           candidates << (deadline - now) if deadline
           return nil if candidates.empty?
 

@@ -41,7 +41,7 @@ module StatsTracker
           interval = Duration.parse(project.dig(:spec, :interval) || "1h")
           return suspended(project, status, owned_leaves) if project.dig(:spec, :suspend)
 
-          wait = listing_held ? interval : listing_due_in(project, interval, now)
+          wait = listing_held && !user_waiting?(project) ? interval : listing_due_in(project, interval, now)
           return aggregate_only(project, status, owned_leaves, wait) if wait.positive?
           return Plan.new(outcome: Outcome.new(status: status)) unless @acquire.call
 
@@ -74,8 +74,14 @@ module StatsTracker
         # necessarily due: only a failed listing (any reason but the Leaf-derived ones) is.
         LEAF_REASONS = %w[LeavesNotReady Progressing Succeeded].freeze
 
+        # A new generation or requestedAt token is handled at once, even during a backoff (as
+        # Flux does); the GitHub rate limiter still decides when the request goes out.
+        def user_waiting?(project)
+          Schedule.generation_pending?(project) || Schedule.request_pending?(project)
+        end
+
         def listing_due_in(project, interval, now)
-          return 0 if Schedule.generation_pending?(project) || Schedule.request_pending?(project)
+          return 0 if user_waiting?(project)
 
           ready = Conditions.find(project.dig(:status, :conditions), Conditions::READY)
           return 0 if ready.nil? || !LEAF_REASONS.include?(ready[:reason])
