@@ -6,7 +6,7 @@ require "stats_tracker/operator/controller/work_queue"
 RSpec.describe StatsTracker::Operator::Controller::WorkQueue do
   let(:now) { [100.0] }
   let(:clock) { -> { now[0] } }
-  let(:backoff) { StatsTracker::Operator::Controller::Backoff.new(base: 1, cap: 8, random: Random.new(1)) }
+  let(:backoff) { StatsTracker::Backoff.new(base: 1, cap: 8, random: Random.new(1)) }
   let(:queue) { described_class.new(backoff: backoff, clock: clock) }
 
   it "queues a key once however often it is added" do

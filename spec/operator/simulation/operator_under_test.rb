@@ -17,7 +17,7 @@ module StatsTracker
         @log = StringIO.new
         logger = Operator::Log.new(io: @log, level: :info)
         monotonic = -> { clock.monotonic }
-        @queue = Operator::Controller::WorkQueue.new(backoff: Operator::Controller::Backoff.new(random: random),
+        @queue = Operator::Controller::WorkQueue.new(backoff: StatsTracker::Backoff.new(random: random),
                                                      clock: monotonic)
         @limiter = Operator::Controller::RateLimiter.new(rate: github_rate, burst: github_burst, clock: monotonic)
         metrics = Operator::Controller::Metrics.new.tap { |m| m.gauge("stats_tracker_package_downloads", "downloads") }

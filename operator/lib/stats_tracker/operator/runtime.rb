@@ -9,7 +9,7 @@ require_relative "controller/manager"
 require_relative "controller/metrics"
 require_relative "controller/rate_limiter"
 require_relative "controller/work_queue"
-require_relative "controller/backoff"
+require "stats_tracker/backoff"
 require_relative "controller/leader_election"
 require_relative "kube/connection"
 require_relative "kube/resource_api"
@@ -96,7 +96,7 @@ module StatsTracker
         leaves = api(kind: "Leaf", plural: "leaves", group: GROUP, version: VERSION)
         events = Kube::Events.new(api: api(kind: "Event", plural: "events", group: "events.k8s.io"),
                                   controller: "#{GROUP}/operator", instance: @config.identity, logger: @logger)
-        queue = Controller::WorkQueue.new(backoff: Controller::Backoff.new(base: 1.0, cap: 300.0))
+        queue = Controller::WorkQueue.new(backoff: StatsTracker::Backoff.new(base: 1.0, cap: 300.0))
         tokens = GithubTokens.new(secrets_api: api(kind: "Secret", plural: "secrets"), default_token: @config.github_token,
                                   build_fetcher: @fetcher_factory, logger: @logger)
         world = { parser: @parser, acquire: method(:acquire_github), on_github_response: method(:count_github),

@@ -2,7 +2,7 @@
 
 require_relative "store"
 require_relative "watch_stream"
-require_relative "backoff"
+require "stats_tracker/backoff"
 require_relative "../kube/errors"
 
 module StatsTracker
@@ -21,7 +21,7 @@ module StatsTracker
         end
 
         def initialize(api:, handler:, namespace: nil, logger:, stop:, relist_interval: 900, watch_timeout: 300,
-                       read_timeout: 90, backoff: Backoff.new(base: 0.5, cap: 30), on_watch_event: nil)
+                       read_timeout: 90, backoff: StatsTracker::Backoff.new(base: 0.5, cap: 30), on_watch_event: nil)
           @api = api
           @handler = handler
           @namespace = namespace

@@ -1,6 +1,6 @@
 # frozen_string_literal: true
 
-require_relative "backoff"
+require "stats_tracker/backoff"
 
 module StatsTracker
   module Operator
@@ -18,7 +18,7 @@ module StatsTracker
         # A failure's retry: a new failure replaces it, a success (#forget) removes it.
         RETRY = :retry
 
-        def initialize(backoff: Backoff.new, clock: -> { Process.clock_gettime(Process::CLOCK_MONOTONIC) })
+        def initialize(backoff: StatsTracker::Backoff.new, clock: -> { Process.clock_gettime(Process::CLOCK_MONOTONIC) })
           @backoff = backoff
           @clock = clock
           @queue = []
