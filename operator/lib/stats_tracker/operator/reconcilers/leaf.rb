@@ -3,6 +3,7 @@
 require_relative "outcome"
 require_relative "page_errors"
 require_relative "schedule"
+require_relative "summary"
 require_relative "../conditions"
 require_relative "../duration"
 
@@ -38,15 +39,8 @@ module StatsTracker
           status = leaf[:status] || {}
           return nil unless Schedule.generation_pending?(leaf) && !leaf.dig(:spec, :suspend)
 
-          conditions = Conditions.set(status[:conditions], type: Conditions::RECONCILING, status: "True",
-                                                           reason: "Progressing", message: "reading the package page",
-                                                           generation: leaf.dig(:metadata, :generation), now: @clock.call)
-          unless Conditions.find(conditions, Conditions::READY)
-            conditions = Conditions.set(conditions, type: Conditions::READY, status: "Unknown", reason: "Progressing",
-                                                    message: "reconciliation in progress",
-                                                    generation: leaf.dig(:metadata, :generation), now: @clock.call)
-          end
-          status.merge(conditions: conditions)
+          status.merge(conditions: summarize(leaf, status, :progressing, "Progressing", "reading the package page",
+                                             @clock.call))
         end
 
         def reconcile(leaf)
@@ -126,7 +120,8 @@ module StatsTracker
           count = stats ? stats.total_downloads : status[:downloadCount]
           fresh = status.merge(
             observedGeneration: generation, downloadCount: count, lastUpdate: Conditions.timestamp(now),
-            history: history(status[:history], count, now), conditions: ready_conditions(status, generation, count, now)
+            history: history(status[:history], count, now),
+            conditions: summarize(leaf, status, :succeeded, "Succeeded", "#{count} downloads", now)
           )
           fresh.merge!(stats_fields(stats)) if stats
           fresh[:lastHandledReconcileAt] = Schedule.requested_at(leaf) if Schedule.requested_at(leaf)
@@ -139,11 +134,9 @@ module StatsTracker
           days ? fields.merge(last30Days: days) : fields
         end
 
-        def ready_conditions(status, generation, count, now)
-          conditions = Conditions.remove(Conditions.remove(status[:conditions], Conditions::RECONCILING),
-                                         Conditions::STALLED)
-          Conditions.set(conditions, type: Conditions::READY, status: "True", reason: "Succeeded",
-                                     message: "#{count} downloads", generation: generation, now: now)
+        def summarize(leaf, status, state, reason, message, now)
+          Summary.conditions(status[:conditions], Result.new(state: state, reason: reason, message: message),
+                             generation: leaf.dig(:metadata, :generation), now: now)
         end
 
         # History records changes only, so an unchanged count costs no history entry.
@@ -155,22 +148,14 @@ module StatsTracker
         end
 
         def failed(leaf, status, failure, now)
-          conditions = Conditions.remove(Conditions.remove(status[:conditions], Conditions::STALLED),
-                                         Conditions::RECONCILING)
-          conditions = Conditions.set(conditions, type: Conditions::READY, status: "False", reason: failure.reason,
-                                                  message: failure.message, generation: leaf.dig(:metadata, :generation),
-                                                  now: now)
+          conditions = summarize(leaf, status, :failed, failure.reason, failure.message, now)
           Outcome.new(status: with_request(leaf, status.merge(conditions: conditions)), failure: failure,
                       event: ["Warning", failure.reason, failure.message], fetched: true)
         end
 
         def stalled(leaf, status, failure, now)
           generation = leaf.dig(:metadata, :generation)
-          conditions = Conditions.remove(status[:conditions], Conditions::RECONCILING)
-          conditions = Conditions.set(conditions, type: Conditions::STALLED, status: "True", reason: failure.reason,
-                                                  message: failure.message, generation: generation, now: now)
-          conditions = Conditions.set(conditions, type: Conditions::READY, status: "False", reason: failure.reason,
-                                                  message: failure.message, generation: generation, now: now)
+          conditions = summarize(leaf, status, :stalled, failure.reason, failure.message, now)
           fresh = with_request(leaf, status.merge(conditions: conditions, observedGeneration: generation))
           Outcome.new(status: fresh, failure: failure, event: ["Warning", failure.reason, failure.message], fetched: true)
         end
@@ -178,7 +163,7 @@ module StatsTracker
         # Suspended: no request; the new generation is acknowledged so kstatus does not report
         # the object as in progress forever.
         def suspended(leaf, status)
-          conditions = Conditions.remove(status[:conditions], Conditions::RECONCILING)
+          conditions = summarize(leaf, status, :suspended, nil, nil, @clock.call)
           fresh = with_request(leaf, status.merge(observedGeneration: leaf.dig(:metadata, :generation),
                                                   conditions: conditions))
           Outcome.new(status: fresh)
