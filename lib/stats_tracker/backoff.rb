@@ -15,12 +15,14 @@ module StatsTracker
       @random = random
     end
 
-    def ceiling(attempt)
-      [@cap, @base * (@factor**attempt.clamp(0, 64))].min
+    # cap: this call's ceiling instead of the configured one (the operator caps each object's
+    # backoff relative to its own interval).
+    def ceiling(attempt, cap: nil)
+      [cap || @cap, @base * (@factor**attempt.clamp(0, 64))].min
     end
 
-    def delay(attempt)
-      top = ceiling(attempt)
+    def delay(attempt, cap: nil)
+      top = ceiling(attempt, cap: cap)
       (top / 2) + (@random.rand * top / 2)
     end
   end

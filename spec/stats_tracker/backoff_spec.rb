@@ -13,6 +13,11 @@ RSpec.describe StatsTracker::Backoff do
     end
   end
 
+  it "takes a ceiling per call" do
+    expect(backoff.ceiling(10, cap: 30)).to eq(30.0)
+    expect(backoff.delay(10, cap: 30)).to be_between(15, 30)
+  end
+
   it "spreads its waits over the upper half (equal jitter)" do
     delays = Array.new(200) { backoff.delay(3) }
     expect(delays.min).to be < 4.5

@@ -20,7 +20,8 @@ module StatsTracker
       # Checked, but their fixes belong to other changes: the response to the operator's own write
       # goes into the cache and an older watch notice then replaces it.
       KNOWN_OPEN = %i[cache_order].freeze
-      # Slowest backoff (Backoff cap), longest Retry-After the simulated GitHub sends.
+      # Slowest backoff of a raised reconcile (Runtime's Backoff cap; a failed read's is a
+      # fraction of its interval), longest Retry-After the simulated GitHub sends.
       BACKOFF_CAP = 300.0
       MAX_RETRY_AFTER = 60.0
       # Allowance for the GitHub queue (rate 1/s), a rate-limit pause, clock skew and step size.
@@ -113,7 +114,12 @@ module StatsTracker
           interval = live_interval(target)
           next @failed_reads.delete(target) unless interval
 
-          bound = failed[:fault] == :login_page ? interval : [BACKOFF_CAP + MAX_RETRY_AFTER, interval].min
+          bound = if failed[:fault] == :login_page
+                    interval
+                  else
+                    [[BACKOFF_CAP, interval * Operator::Controller::OutcomeHandler::BACKOFF_CAP_FRACTION].max +
+                      MAX_RETRY_AFTER, interval].min
+                  end
           next if now <= failed[:at] + bound + SLACK
 
           raise Violation.new(:retry_bound, "#{target.join(' ')} failed (#{failed[:fault]}) at t=#{failed[:at].round(2)} " \

@@ -20,7 +20,7 @@ module StatsTracker
         @queue = Operator::Controller::WorkQueue.new(backoff: StatsTracker::Backoff.new(random: random),
                                                      clock: monotonic)
         @limiter = Operator::Controller::RateLimiter.new(rate: github_rate, burst: github_burst, clock: monotonic)
-        metrics = Operator::Controller::Metrics.new.tap { |m| m.gauge("stats_tracker_package_downloads", "downloads") }
+        metrics = Operator::Controller::Metrics.new.tap { |m| Operator::LeafController::PER_LEAF.each { |n| m.gauge(n, n) } }
         events = Operator::Kube::Events.new(api: server.events, controller: "sim", instance: "sim", logger: logger,
                                             clock: monotonic)
         world = { parser: Parser.new, acquire: method(:acquire), on_github_response: ->(_status) {},

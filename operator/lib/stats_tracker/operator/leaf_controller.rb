@@ -2,10 +2,9 @@
 
 require_relative "conditions"
 require_relative "duration"
-require_relative "status_diff"
 require_relative "reconcilers/schedule"
 require_relative "controller/store"
-require_relative "kube/errors"
+require_relative "controller/outcome_handler"
 
 module StatsTracker
   module Operator
@@ -25,15 +24,16 @@ module StatsTracker
 
       def initialize(api:, store:, reconciler:, queue:, events:, metrics:, logger:,
                      on_rate_limited: ->(_seconds) {}, on_leaf_changed: ->(_leaf) {}, github_ready: -> { false })
-        @api = api
         @store = store
         @reconciler = reconciler
         @queue = queue
-        @events = events
         @metrics = metrics
-        @logger = logger
-        @on_rate_limited = on_rate_limited
         @on_leaf_changed = on_leaf_changed
+        # The watch event for a status write will find the cache already up to date, so the
+        # Project is told here.
+        @outcomes = Controller::OutcomeHandler.new(api: api, store: store, queue: queue, events: events, logger: logger,
+                                                   prefix: PREFIX, on_rate_limited: on_rate_limited,
+                                                   on_written: on_leaf_changed)
         @github_ready = github_ready
       end
 
@@ -60,9 +60,9 @@ module StatsTracker
 
         leaf = announce_progress(leaf)
         outcome = @reconciler.reconcile(leaf)
-        leaf = write_status(leaf, outcome.status)
+        leaf = @outcomes.write_status(leaf, outcome.status)
         record(leaf, outcome)
-        schedule(key, leaf, outcome)
+        @outcomes.schedule(key, leaf, outcome)
       end
 
       private
@@ -71,30 +71,12 @@ module StatsTracker
         return leaf if @github_ready.call
 
         status = @reconciler.progress_status(leaf)
-        status ? write_status(leaf, status) : leaf
-      end
-
-      def write_status(leaf, status)
-        return leaf unless status && StatusDiff.changed?(leaf[:status], status)
-
-        meta = leaf[:metadata]
-        written = @api.apply_status(name: meta[:name], namespace: meta[:namespace], status: StatusDiff.compact(status))
-        @store.put(written)
-        # The watch event for this write will find the cache already up to date, so what it
-        # would have triggered happens here: the Project is told, and a user change made since
-        # `leaf` was read (a requestedAt, a spec edit; it is in the response) is queued.
-        @on_leaf_changed.call(written)
-        @queue.add(PREFIX + Controller::Store.key_for(written)) if Reconcilers::Schedule.changed_by_user?(written, leaf)
-        @store.get(Controller::Store.key_for(written))
+        status ? @outcomes.write_status(leaf, status) : leaf
       end
 
       def record(leaf, outcome)
-        count = leaf.dig(:status, :downloadCount)
         record_metrics(leaf, outcome)
-        return unless outcome.event
-
-        type, reason, note = outcome.event
-        @events.record(leaf, type: type, reason: reason, note: note)
+        @outcomes.record(leaf, outcome)
       end
 
       # What the alerts need per Leaf: is it Ready, how old is its count (time() minus the last
@@ -109,26 +91,6 @@ module StatsTracker
         @metrics.set(INTERVAL, labels, Duration.parse(leaf.dig(:spec, :interval) || "1h"))
       rescue Duration::InvalidError
         nil # the Leaf is Stalled with InvalidSpec; there is no interval to report
-      end
-
-      def schedule(key, leaf, outcome)
-        if outcome.failed?
-          failure = outcome.failure
-          @on_rate_limited.call(failure.retry_after) if failure.reason == "RateLimited" && failure.retry_after
-          delay = if failure.stalled
-                    Duration.parse(leaf.dig(:spec, :interval) || "1h").tap { |d| @queue.retry_after(key, d) }
-                  else
-                    @queue.add_rate_limited(key, at_least: failure.retry_after.to_f)
-                  end
-          @logger.warn("leaf failed", leaf: key.delete_prefix(PREFIX), reason: failure.reason,
-                                      message: failure.message, retry_in: delay.round(2))
-          return :error
-        end
-        @queue.forget(key) if outcome.fetched
-        @queue.add_after(key, outcome.requeue_after, reason: :interval) if outcome.requeue_after
-        outcome.fetched ? :success : :skipped
-      rescue Duration::InvalidError
-        :error
       end
 
       def download_labels(leaf)

@@ -1,10 +1,9 @@
 # frozen_string_literal: true
 
-require_relative "conditions"
-require_relative "duration"
 require_relative "status_diff"
 require_relative "reconcilers/schedule"
 require_relative "controller/store"
+require_relative "controller/outcome_handler"
 require_relative "kube/errors"
 
 module StatsTracker
@@ -21,16 +20,15 @@ module StatsTracker
 
       def initialize(api:, leaf_api:, store:, leaf_store:, reconciler:, queue:, events:, metrics:, logger:,
                      on_rate_limited: ->(_seconds) {})
-        @api = api
         @leaf_api = leaf_api
         @store = store
         @leaf_store = leaf_store
         @reconciler = reconciler
         @queue = queue
-        @events = events
         @metrics = metrics
         @logger = logger
-        @on_rate_limited = on_rate_limited
+        @outcomes = Controller::OutcomeHandler.new(api: api, store: store, queue: queue, events: events, logger: logger,
+                                                   prefix: PREFIX, on_rate_limited: on_rate_limited)
         @desired = {}
         @lock = Mutex.new
       end
@@ -65,9 +63,9 @@ module StatsTracker
                                               listing_held: listing_held?(key))
         sync_leaves(project, plan.desired_leaves)
         outcome = plan.outcome
-        write_status(project, outcome.status)
-        record(project, outcome)
-        schedule(key, project, outcome)
+        project = @outcomes.write_status(project, outcome.status)
+        @outcomes.record(project, outcome)
+        @outcomes.schedule(key, project, outcome)
       end
 
       private
@@ -139,51 +137,6 @@ module StatsTracker
           @leaf_api.delete(name, leaf.dig(:metadata, :namespace), uid: leaf.dig(:metadata, :uid))
           @logger.info("leaf deleted: package no longer listed", leaf: name, package: leaf.dig(:spec, :package))
         end
-      end
-
-      def write_status(project, status)
-        return unless status && StatusDiff.changed?(project[:status], status)
-
-        meta = project[:metadata]
-        written = @api.apply_status(name: meta[:name], namespace: meta[:namespace], status: StatusDiff.compact(status))
-        @store.put(written)
-        # The response is the object as the server has it now. A requestedAt or spec edit made
-        # since `project` was read is in it, and its watch event will find the cache already
-        # holding it, so on_event would not see the change: queue it here.
-        @queue.add(PREFIX + Controller::Store.key_for(written)) if Reconcilers::Schedule.changed_by_user?(written, project)
-      end
-
-      def record(project, outcome)
-        return unless outcome.event
-
-        type, reason, note = outcome.event
-        @events.record(project, type: type, reason: reason, note: note)
-      end
-
-      def schedule(key, project, outcome)
-        if outcome.failed?
-          failure = outcome.failure
-          @on_rate_limited.call(failure.retry_after) if failure.reason == "RateLimited" && failure.retry_after
-          delay = if failure.stalled
-                    Duration.parse(project.dig(:spec, :interval) || "1h").tap { |d| @queue.retry_after(key, d) }
-                  else
-                    @queue.add_rate_limited(key, at_least: failure.retry_after.to_f)
-                  end
-          @logger.warn("project failed", project: key.delete_prefix(PREFIX), reason: failure.reason,
-                                         message: failure.message, retry_in: delay.round(2))
-          return :error
-        end
-        @queue.forget(key) if outcome.fetched
-        @queue.add_after(key, outcome.requeue_after, reason: :interval) if outcome.requeue_after
-        log_next(key)
-        outcome.fetched ? :success : :skipped
-      rescue Duration::InvalidError
-        :error
-      end
-
-      def log_next(key)
-        reason, left = @queue.next_due(key)
-        @logger.debug("next reconcile", project: key.delete_prefix(PREFIX), reason: reason, in: left&.round(2))
       end
     end
   end

@@ -66,13 +66,14 @@ module StatsTracker
           end
         end
 
-        # Records a failure and schedules a retry after the backoff delay, or `at_least` seconds
-        # if that is longer (Retry-After from GitHub); returns the delay chosen.
-        def add_rate_limited(key, at_least: 0)
+        # Records a failure and schedules a retry after the backoff delay (with `cap` as its
+        # ceiling if given), or `at_least` seconds if that is longer (Retry-After from GitHub);
+        # returns the delay chosen.
+        def add_rate_limited(key, at_least: 0, cap: nil)
           delay = @lock.synchronize do
             attempt = @failures[key]
             @failures[key] += 1
-            [@backoff.delay(attempt), at_least.to_f].max
+            [@backoff.delay(attempt, cap: cap), at_least.to_f].max
           end
           retry_after(key, delay)
           delay
