@@ -19,9 +19,10 @@ RSpec.describe StatsTracker::Operator::Controller::OutcomeHandler do
   let(:written) { [] }
   let(:handler) do
     described_class.new(api: server.resource("leaves"), store: store, queue: queue, events: server.events,
-                        logger: StatsTracker::Operator::Log.new(io: StringIO.new), prefix: "leaf:",
+                        logger: StatsTracker::Operator::Log.new(io: StringIO.new), kind: :leaf,
                         on_rate_limited: ->(s) { pauses << s }, on_written: ->(o) { written << o })
   end
+  let(:key) { StatsTracker::Operator::Controller::ObjectKey.new(:leaf, "ns", "a") }
   let(:leaf) do
     server.create("leaves", { apiVersion: "stats-tracker.dev/v1alpha1", kind: "Leaf",
                               metadata: { name: "a", namespace: "ns" }, spec: { interval: "1h" } }).tap { |l| store.put(l) }
@@ -40,29 +41,29 @@ RSpec.describe StatsTracker::Operator::Controller::OutcomeHandler do
     cached = leaf
     server.annotate("leaves", "ns/a", StatsTracker::Operator::Reconcilers::Schedule::REQUESTED_AT, "t1")
     handler.write_status(cached, { downloadCount: 5 })
-    expect(queue.get(timeout: 0)).to eq("leaf:ns/a")
+    expect(queue.get(timeout: 0)).to eq(key)
   end
 
   it "pauses GitHub on a 429 without Retry-After too" do
     failure = reconcilers::Failure.new(reason: "RateLimited", message: "429")
-    expect(handler.schedule("leaf:ns/a", leaf, reconcilers::Outcome.new(failure: failure))).to eq(:error)
+    expect(handler.schedule(key, leaf, reconcilers::Outcome.new(failure: failure))).to eq(:error)
     expect(pauses).to eq([described_class::RATE_LIMIT_PAUSE])
   end
 
   it "caps a failing object's backoff at a fraction of its interval, not at five minutes" do
     failure = reconcilers::Failure.new(reason: "FetchFailed", message: "500")
-    12.times { handler.schedule("leaf:ns/a", leaf, reconcilers::Outcome.new(failure: failure)) }
-    _reason, left = queue.next_due("leaf:ns/a")
+    12.times { handler.schedule(key, leaf, reconcilers::Outcome.new(failure: failure)) }
+    _reason, left = queue.next_due(key)
     expect(left).to be_between(450, 900)
   end
 
   it "keeps a stalled object's retry at its interval when it is re-run sooner" do
     failure = reconcilers::Failure.new(reason: "LoginRequired", message: "sign-in page", stalled: true)
-    handler.schedule("leaf:ns/a", leaf, reconcilers::Outcome.new(failure: failure))
-    queue.add_after("leaf:ns/a", 1, reason: :aggregate)
+    handler.schedule(key, leaf, reconcilers::Outcome.new(failure: failure))
+    queue.add_after(key, 1, reason: :aggregate)
     clock.advance(1)
-    expect(queue.get(timeout: 0)).to eq("leaf:ns/a")
-    queue.done("leaf:ns/a")
-    expect(queue.next_due("leaf:ns/a")).to eq([:retry, 3599.0])
+    expect(queue.get(timeout: 0)).to eq(key)
+    queue.done(key)
+    expect(queue.next_due(key)).to eq([:retry, 3599.0])
   end
 end

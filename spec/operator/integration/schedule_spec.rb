@@ -44,7 +44,7 @@ RSpec.describe "operator schedule during a listing backoff", kube: true do
   end
 
   def project_key
-    "project:#{namespace}/fluxcd"
+    StatsTracker::Operator::Controller::ObjectKey.new(:project, namespace, "fluxcd")
   end
 
   it "reads the listing at once for a requestedAt token set during the backoff, and records it" do

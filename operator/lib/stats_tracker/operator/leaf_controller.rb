@@ -5,6 +5,7 @@ require_relative "duration"
 require_relative "reconcilers/schedule"
 require_relative "controller/store"
 require_relative "controller/outcome_handler"
+require_relative "controller/object_key"
 
 module StatsTracker
   module Operator
@@ -15,7 +16,7 @@ module StatsTracker
     # the fast path it would add nothing: observedGeneration != generation already reads as
     # in progress to kstatus, and the Leaf's creation was itself a write.
     class LeafController
-      PREFIX = "leaf:"
+      KIND = :leaf
       DOWNLOADS = "stats_tracker_package_downloads_total"
       LAST_SUCCESS = "stats_tracker_leaf_last_success_timestamp_seconds"
       READY = "stats_tracker_leaf_ready"
@@ -32,19 +33,19 @@ module StatsTracker
         # The watch event for a status write will find the cache already up to date, so the
         # Project is told here.
         @outcomes = Controller::OutcomeHandler.new(api: api, store: store, queue: queue, events: events, logger: logger,
-                                                   prefix: PREFIX, on_rate_limited: on_rate_limited,
+                                                   kind: KIND, on_rate_limited: on_rate_limited,
                                                    on_written: on_leaf_changed)
         @github_ready = github_ready
       end
 
       def handles?(key)
-        key.start_with?(PREFIX)
+        key.kind == KIND
       end
 
       # Informer callback. Status-only changes (usually our own writes) do not trigger a reconcile;
       # a new object, a new generation or a new requestedAt token does.
       def on_event(type, leaf, previous)
-        key = PREFIX + Controller::Store.key_for(leaf)
+        key = Controller::ObjectKey.for(KIND, leaf)
         if type == :delete
           @reconciler.forget(leaf.dig(:metadata, :uid))
           PER_LEAF.each { |name| @metrics.remove(name, download_labels(leaf)) }
@@ -55,7 +56,7 @@ module StatsTracker
       end
 
       def reconcile(key)
-        leaf = @store.get(key.delete_prefix(PREFIX))
+        leaf = @store.get(key.store_key)
         return :gone if leaf.nil? || leaf.dig(:metadata, :deletionTimestamp)
 
         leaf = announce_progress(leaf)

@@ -4,6 +4,7 @@ require_relative "status_diff"
 require_relative "reconcilers/schedule"
 require_relative "controller/store"
 require_relative "controller/outcome_handler"
+require_relative "controller/object_key"
 require_relative "kube/errors"
 
 module StatsTracker
@@ -14,7 +15,7 @@ module StatsTracker
     # Leaf deletion when the Project goes away is left to the garbage collector (ownerReferences,
     # controller=true): no finalizer, so nothing can be left stuck if the operator is down.
     class ProjectController
-      PREFIX = "project:"
+      KIND = :project
       # Many Leafs report within moments of each other; aggregate them in one Project write.
       AGGREGATE_DELAY = 1.0
 
@@ -28,17 +29,17 @@ module StatsTracker
         @metrics = metrics
         @logger = logger
         @outcomes = Controller::OutcomeHandler.new(api: api, store: store, queue: queue, events: events, logger: logger,
-                                                   prefix: PREFIX, on_rate_limited: on_rate_limited)
+                                                   kind: KIND, on_rate_limited: on_rate_limited)
         @desired = {}
         @lock = Mutex.new
       end
 
       def handles?(key)
-        key.start_with?(PREFIX)
+        key.kind == KIND
       end
 
       def on_event(type, project, previous)
-        key = PREFIX + Controller::Store.key_for(project)
+        key = Controller::ObjectKey.for(KIND, project)
         if type == :delete
           @lock.synchronize { @desired.delete(project.dig(:metadata, :uid)) }
         elsif Reconcilers::Schedule.changed_by_user?(project, previous)
@@ -51,12 +52,12 @@ module StatsTracker
         owner = controller_ref(leaf)
         return unless owner && owner[:kind] == "Project"
 
-        @queue.add_after("#{PREFIX}#{leaf.dig(:metadata, :namespace)}/#{owner[:name]}", AGGREGATE_DELAY,
+        @queue.add_after(Controller::ObjectKey.new(KIND, leaf.dig(:metadata, :namespace), owner[:name]), AGGREGATE_DELAY,
                          reason: :aggregate)
       end
 
       def reconcile(key)
-        project = @store.get(key.delete_prefix(PREFIX))
+        project = @store.get(key.store_key)
         return :gone if project.nil? || project.dig(:metadata, :deletionTimestamp)
 
         plan = @reconciler.reconcile(project, owned_leaves: owned_leaves(project), taken_names: taken_names(project),

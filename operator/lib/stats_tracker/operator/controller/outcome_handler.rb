@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require_relative "store"
+require_relative "object_key"
 require_relative "../duration"
 require_relative "../status_diff"
 require_relative "../reconcilers/schedule"
@@ -18,15 +19,15 @@ module StatsTracker
         # interval does not turn a lasting failure into a retry every few minutes.
         BACKOFF_CAP_FRACTION = 0.25
 
-        # on_written: called with each object a status write returned (the Leaf controller tells
-        # the Project that owns it).
-        def initialize(api:, store:, queue:, events:, logger:, prefix:, on_rate_limited:, on_written: ->(_object) {})
+        # kind: the ObjectKey kind of the objects it handles. on_written: called with each object
+        # a status write returned (the Leaf controller tells the Project that owns it).
+        def initialize(api:, store:, queue:, events:, logger:, kind:, on_rate_limited:, on_written: ->(_object) {})
           @api = api
           @store = store
           @queue = queue
           @events = events
           @logger = logger
-          @prefix = prefix
+          @kind = kind
           @on_rate_limited = on_rate_limited
           @on_written = on_written
         end
@@ -42,9 +43,9 @@ module StatsTracker
           # The response is the object as the server has it now. A requestedAt or spec edit made
           # since `object` was read is in it, and its watch event will find the cache already
           # holding it, so the event handler would not see the change: queue it here.
-          key = Store.key_for(written)
-          @queue.add(@prefix + key) if Reconcilers::Schedule.changed_by_user?(written, object)
-          @store.get(key) || written
+          key = ObjectKey.for(@kind, written)
+          @queue.add(key) if Reconcilers::Schedule.changed_by_user?(written, object)
+          @store.get(key.store_key) || written
         end
 
         def record(object, outcome)
@@ -62,7 +63,7 @@ module StatsTracker
           @queue.forget(key) if outcome.fetched
           @queue.add_after(key, outcome.requeue_after, reason: :interval) if outcome.requeue_after
           reason, left = @queue.next_due(key)
-          @logger.debug("next reconcile", key: key, reason: reason, in: left&.round(2))
+          @logger.debug("next reconcile", key: key.to_s, reason: reason, in: left&.round(2))
           outcome.fetched ? :success : :skipped
         rescue Duration::InvalidError
           :error
@@ -78,7 +79,7 @@ module StatsTracker
                     @queue.add_rate_limited(key, at_least: failure.retry_after.to_f,
                                                  cap: interval * BACKOFF_CAP_FRACTION)
                   end
-          @logger.warn("reconcile failed", key: key, reason: failure.reason, message: failure.message,
+          @logger.warn("reconcile failed", key: key.to_s, reason: failure.reason, message: failure.message,
                                            retry_in: delay.round(2))
           :error
         end
