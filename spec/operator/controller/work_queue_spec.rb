@@ -2,6 +2,7 @@
 
 require_relative "../support/load_path"
 require "stats_tracker/operator/controller/work_queue"
+require "stats_tracker/operator/controller/object_key"
 
 RSpec.describe StatsTracker::Operator::Controller::WorkQueue do
   let(:now) { [100.0] }
@@ -36,6 +37,16 @@ RSpec.describe StatsTracker::Operator::Controller::WorkQueue do
     queue.done("a")
     now[0] += 100
     expect(queue.get(timeout: 0)).to be_nil
+  end
+
+  it "hands out ready keys round-robin across namespaces" do
+    key = StatsTracker::Operator::Controller::ObjectKey
+    (1..4).each { |i| queue.add(key.new(:leaf, "big", "l#{i}")) }
+    queue.add(key.new(:leaf, "small", "s1"))
+    queue.add(key.new(:leaf, "other", "o1"))
+    order = Array.new(6) { queue.get(timeout: 0).then { |k| "#{k.namespace}/#{k.name}" } }
+    expect(order).to eq(%w[big/l1 small/s1 other/o1 big/l2 big/l3 big/l4])
+    expect(queue.depth).to eq(0)
   end
 
   it "keeps a pending retry when the key is added now or aggregated sooner" do

@@ -14,6 +14,9 @@ module StatsTracker
       # failure, the interval, an aggregate, ...), each with its due time. The key is due at the
       # earliest of them; when it is handed out only the reasons already due are used up, so
       # handling one reason never drops another (an event during a backoff leaves the retry due).
+      #
+      # Ready keys are handed out round-robin across namespaces (a key's #namespace, if it has
+      # one), so a tenant with a thousand queued objects does not make another tenant's wait.
       class WorkQueue
         # A failure's retry: a new failure replaces it, a success (#forget) removes it.
         RETRY = :retry
@@ -21,7 +24,8 @@ module StatsTracker
         def initialize(backoff: StatsTracker::Backoff.new, clock: -> { Process.clock_gettime(Process::CLOCK_MONOTONIC) })
           @backoff = backoff
           @clock = clock
-          @queue = []
+          @queue = Hash.new { |h, ns| h[ns] = [] }
+          @turns = []
           @dirty = {}
           @processing = {}
           @waiting = {}
@@ -113,8 +117,8 @@ module StatsTracker
           @lock.synchronize do
             loop do
               promote_due
-              unless @queue.empty?
-                key = @queue.shift
+              unless @turns.empty?
+                key = take_turn
                 @dirty.delete(key)
                 @processing[key] = true
                 return key
@@ -132,7 +136,7 @@ module StatsTracker
           @lock.synchronize do
             @processing.delete(key)
             if @dirty.key?(key)
-              @queue << key
+              push(key)
               @cond.signal
             end
           end
@@ -147,7 +151,7 @@ module StatsTracker
         end
 
         def depth
-          @lock.synchronize { @queue.size }
+          @lock.synchronize { @queue.each_value.sum(&:size) }
         end
 
         # Keys with at least one reason pending for later.
@@ -167,8 +171,24 @@ module StatsTracker
           @dirty[key] = true
           return if @processing.key?(key)
 
-          @queue << key
+          push(key)
           @cond.signal
+        end
+
+        def push(key)
+          namespace = key.respond_to?(:namespace) ? key.namespace : nil
+          @turns << namespace if @queue[namespace].empty?
+          @queue[namespace] << key
+        end
+
+        # The next namespace in turn gives its oldest ready key, and goes to the back of the line
+        # if it has more.
+        def take_turn
+          namespace = @turns.shift
+          keys = @queue[namespace]
+          key = keys.shift
+          keys.empty? ? @queue.delete(namespace) : @turns << namespace
+          key
         end
 
         def drop_reason(key, reason)
