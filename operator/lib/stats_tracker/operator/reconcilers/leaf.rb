@@ -33,13 +33,16 @@ module StatsTracker
           @etag_lock = Mutex.new
         end
 
-        # Status to write first when a new generation is picked up, so watchers see
-        # Reconciling=True while the page is fetched; nil when there is nothing to announce.
+        # Status to write first when a new generation or requestedAt token has to wait for the
+        # GitHub rate limiter (the controller asks only then), so watchers see Reconciling=True
+        # and why; nil when there is nothing to announce.
         def progress_status(leaf)
           status = leaf[:status] || {}
-          return nil unless Schedule.generation_pending?(leaf) && !leaf.dig(:spec, :suspend)
+          return nil if leaf.dig(:spec, :suspend)
+          return nil unless Schedule.generation_pending?(leaf) || Schedule.request_pending?(leaf)
 
-          status.merge(conditions: summarize(leaf, status, :progressing, "Progressing", "reading the package page",
+          status.merge(conditions: summarize(leaf, status, :progressing, "Progressing",
+                                             "waiting for the GitHub rate limit, then reading the package page",
                                              @clock.call))
         end
 
