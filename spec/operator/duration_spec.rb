@@ -18,10 +18,4 @@ RSpec.describe StatsTracker::Operator::Duration do
       expect { described_class.parse(bad) }.to raise_error(described_class::InvalidError), bad.inspect
     end
   end
-
-  it "formats seconds back into a duration" do
-    expect(described_class.format(5400)).to eq("1h30m")
-    expect(described_class.format(2)).to eq("2s")
-    expect(described_class.format(0.25)).to eq("250ms")
-  end
 end

@@ -21,19 +21,6 @@ module StatsTracker
 
         str.scan(PART).sum { |num, unit| num.to_f * UNITS.fetch(unit) }
       end
-
-      def format(seconds)
-        secs = seconds.to_f
-        return "#{(secs * 1000).round}ms" if secs < 1
-
-        hours, rest = secs.divmod(3600)
-        minutes, rest = rest.divmod(60)
-        out = +""
-        out << "#{hours.to_i}h" if hours.positive?
-        out << "#{minutes.to_i}m" if minutes.positive?
-        out << "#{rest == rest.floor ? rest.to_i : rest.round(3)}s" if rest.positive? || out.empty?
-        out
-      end
     end
   end
 end

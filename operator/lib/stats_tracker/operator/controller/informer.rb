@@ -39,7 +39,6 @@ module StatsTracker
           @lists = 0
           @failures = 0
           @paused = false
-          @last_activity = monotonic
           @stream = nil
           @lock = Mutex.new
         end
@@ -56,10 +55,6 @@ module StatsTracker
         def expire_resource_version
           @resource_version = "1"
           drop_watch
-        end
-
-        def seconds_since_activity
-          monotonic - @last_activity
         end
 
         def start
@@ -104,7 +99,6 @@ module StatsTracker
           changed, removed = @store.replace(items)
           @resource_version = version
           @listed_at = monotonic
-          @last_activity = monotonic
           removed.each { |o| @handler.call(:delete, o, nil) }
           changed.each { |o| @handler.call(:upsert, @store.get(Store.key_for(o)), nil) }
           @synced = true
@@ -114,7 +108,6 @@ module StatsTracker
 
         # Applies one watch notice to the cache and tells the handler.
         def dispatch(notice)
-          @last_activity = monotonic
           object = notice[:object]
           version = object&.dig(:metadata, :resourceVersion)
           @on_watch_event.call(notice[:type])
