@@ -1,5 +1,6 @@
 # frozen_string_literal: true
 
+require "open3"
 require_relative "support/load_path"
 require_relative "simulation/world"
 
@@ -41,5 +42,15 @@ RSpec.describe "operator simulation" do
   it "finds the known open problem when asked to check it (the cache moving back)" do
     found = (1..5).map { |seed| run_seed(seed, sim::Invariants::ALL).violation&.invariant }
     expect(found).to include(:cache_order)
+  end
+
+  it "replays a seed and explores seeds from rake, as the README says" do
+    root = File.expand_path("../..", __dir__)
+    out, status = Open3.capture2e("rake", "operator:simulate", "SEED=3", "LINES=5", chdir: root)
+    expect(status).to be_success, out
+    expect(out).to include("seed 3: ok")
+    out, status = Open3.capture2e("rake", "operator:explore", "FROM=4", "SEEDS=2", chdir: root)
+    expect(status).to be_success, out
+    expect(out).to match(/2 seeds, \d+ simulated hours, \d+ steps, [\d.]+ s wall; failures: none/)
   end
 end
