@@ -10,6 +10,10 @@ module StatsTracker
 
       class InvalidError < ArgumentError; end
 
+      # The shortest spec.interval accepted (the CRDs say the same): shorter ones would let one
+      # object spend the whole shared GitHub budget.
+      MIN_INTERVAL = 60.0
+
       module_function
 
       # Returns seconds as a Float; raises InvalidError on anything Go would reject (we do not
@@ -20,6 +24,14 @@ module StatsTracker
         raise InvalidError, "invalid duration #{text.inspect}" unless WHOLE.match?(str)
 
         str.scan(PART).sum { |num, unit| num.to_f * UNITS.fetch(unit) }
+      end
+
+      # A spec.interval in seconds; raises InvalidError below MIN_INTERVAL too.
+      def interval(text)
+        seconds = parse(text)
+        return seconds if seconds >= MIN_INTERVAL
+
+        raise InvalidError, "interval #{text.inspect} is shorter than the minimum of 1m"
       end
     end
   end

@@ -57,7 +57,7 @@ module StatsTracker
 
         # Returns :success, :skipped or :error (the reconcile metric's result label).
         def schedule(key, object, outcome)
-          interval = Duration.parse(object.dig(:spec, :interval) || "1h")
+          interval = Duration.interval(object.dig(:spec, :interval) || "1h")
           return failed(key, outcome.failure, interval) if outcome.failed?
 
           @queue.forget(key) if outcome.fetched

@@ -49,7 +49,7 @@ module StatsTracker
         def reconcile(leaf)
           now = @clock.call
           status = leaf[:status] || {}
-          interval = Duration.parse(leaf.dig(:spec, :interval) || "1h")
+          interval = Duration.interval(leaf.dig(:spec, :interval) || "1h")
           return suspended(leaf, status) if leaf.dig(:spec, :suspend)
 
           wait = Schedule.due_in(leaf, interval: interval, now: now)

@@ -40,7 +40,7 @@ module StatsTracker
         def reconcile(project, owned_leaves:, taken_names: [], listing_held: false)
           now = @clock.call
           status = project[:status] || {}
-          interval = Duration.parse(project.dig(:spec, :interval) || "1h")
+          interval = Duration.interval(project.dig(:spec, :interval) || "1h")
           return suspended(project, status, owned_leaves) if project.dig(:spec, :suspend)
 
           wait = listing_held && !user_waiting?(project) ? interval : Schedule.due_in(project, interval: interval, now: now)
