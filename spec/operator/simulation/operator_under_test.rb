@@ -26,30 +26,22 @@ module StatsTracker
                                             clock: monotonic)
         world = { parser: Parser.new, acquire: method(:acquire), on_github_response: ->(_status) {},
                   fetcher_for: ->(_object) { github }, clock: -> { clock.wall }, random: random }
-        project = nil
-        leaf = nil
+        controllers = nil
         stop = Operator::Controller::StopSignal.new
-        @informers = {
-          "projects" => Operator::Controller::Informer.new(api: server.resource("projects"), logger: logger, stop: stop,
-                                                           handler: ->(*args) { project.on_event(*args) }),
-          "leaves" => Operator::Controller::Informer.new(api: server.resource("leaves"), logger: logger, stop: stop,
-                                                         handler: ->(*args) { leaf.on_event(*args) })
-        }
+        @informers = %w[projects leaves].to_h do |plural|
+          [plural, Operator::Controller::Informer.new(api: server.resource(plural), logger: logger, stop: stop,
+                                                      handler: ->(*args) { controllers.handler(plural).call(*args) })]
+        end
         pause = lambda do |seconds|
           @limiter.pause_for(seconds)
           on_pause.call(clock.now, clock.now + seconds)
         end
-        project = Operator::ProjectController.new(
-          api: server.resource("projects"), leaf_api: server.resource("leaves"), store: store("projects"),
-          leaf_store: store("leaves"), reconciler: Operator::Reconcilers::Project.new(**world), queue: @queue,
-          events: events, metrics: metrics, logger: logger, on_rate_limited: pause
+        controllers = Operator::Controllers.new(
+          apis: { projects: server.resource("projects"), leaves: server.resource("leaves") },
+          stores: { projects: store("projects"), leaves: store("leaves") }, queue: @queue, events: events,
+          metrics: metrics, logger: logger, world: world, on_rate_limited: pause, github_ready: -> { @limiter.ready? }
         )
-        leaf = Operator::LeafController.new(
-          api: server.resource("leaves"), store: store("leaves"), reconciler: Operator::Reconcilers::Leaf.new(**world),
-          queue: @queue, events: events, metrics: metrics, logger: logger, on_rate_limited: pause,
-          on_leaf_changed: ->(l) { project.on_leaf_changed(l) }, github_ready: -> { @limiter.ready? }
-        )
-        @controllers = [project, leaf]
+        @controllers = controllers.all
       end
 
       def store(plural)

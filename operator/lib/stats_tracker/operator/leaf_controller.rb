@@ -5,14 +5,13 @@ require_relative "duration"
 require_relative "reconcilers/schedule"
 require_relative "controller/store"
 require_relative "controller/outcome_handler"
-require_relative "controller/object_key"
 
 module StatsTracker
   module Operator
-    # The API side of Leaf reconciliation: decides which watch events need a reconcile, runs the
-    # Leaf reconciler, writes the status it returns (only when it changed), records events and
-    # metrics, and schedules the next look. One status write per cycle; a second one
-    # (Reconciling=True) only when a new generation has to wait for the GitHub rate limiter. In
+    # The Leaf step of a KindController: runs the Leaf reconciler, writes the status it returns
+    # (only when it changed), records events and metrics, and schedules the next look. One
+    # status write per cycle; a second one (Reconciling=True) only when a new generation or
+    # requestedAt has to wait for the GitHub rate limiter. In
     # the fast path it would add nothing: observedGeneration != generation already reads as
     # in progress to kstatus, and the Leaf's creation was itself a write.
     class LeafController
@@ -25,11 +24,8 @@ module StatsTracker
 
       def initialize(api:, store:, reconciler:, queue:, events:, metrics:, logger:,
                      on_rate_limited: ->(_seconds) {}, on_leaf_changed: ->(_leaf) {}, github_ready: -> { false })
-        @store = store
         @reconciler = reconciler
-        @queue = queue
         @metrics = metrics
-        @on_leaf_changed = on_leaf_changed
         # The watch event for a status write will find the cache already up to date, so the
         # Project is told here.
         @outcomes = Controller::OutcomeHandler.new(api: api, store: store, queue: queue, events: events, logger: logger,
@@ -38,27 +34,14 @@ module StatsTracker
         @github_ready = github_ready
       end
 
-      def handles?(key)
-        key.kind == KIND
+      # The object is gone: its ETag and its metric go too.
+      def forget(leaf)
+        @reconciler.forget(leaf.dig(:metadata, :uid))
+        PER_LEAF.each { |name| @metrics.remove(name, download_labels(leaf)) }
       end
 
-      # Informer callback. Status-only changes (usually our own writes) do not trigger a reconcile;
-      # a new object, a new generation or a new requestedAt token does.
-      def on_event(type, leaf, previous)
-        key = Controller::ObjectKey.for(KIND, leaf)
-        if type == :delete
-          @reconciler.forget(leaf.dig(:metadata, :uid))
-          PER_LEAF.each { |name| @metrics.remove(name, download_labels(leaf)) }
-        elsif Reconcilers::Schedule.changed_by_user?(leaf, previous)
-          @queue.add(key)
-        end
-        @on_leaf_changed.call(leaf) if type == :delete || previous.nil? || previous[:status] != leaf[:status]
-      end
-
-      def reconcile(key)
-        leaf = @store.get(key.store_key)
-        return :gone if leaf.nil? || leaf.dig(:metadata, :deletionTimestamp)
-
+      # One reconcile of a cached Leaf (KindController hands it over).
+      def reconcile(key, leaf)
         leaf = announce_progress(leaf)
         outcome = @reconciler.reconcile(leaf)
         leaf = @outcomes.write_status(leaf, outcome.status)

@@ -4,7 +4,6 @@ require_relative "status_diff"
 require_relative "reconcilers/schedule"
 require_relative "controller/store"
 require_relative "controller/outcome_handler"
-require_relative "controller/object_key"
 require_relative "kube/errors"
 
 module StatsTracker
@@ -16,13 +15,13 @@ module StatsTracker
     # controller=true): no finalizer, so nothing can be left stuck if the operator is down.
     class ProjectController
       KIND = :project
-      # Many Leafs report within moments of each other; aggregate them in one Project write.
+      # Many Leafs report within moments of each other; aggregate them in one Project write
+      # (KindController#owns).
       AGGREGATE_DELAY = 1.0
 
       def initialize(api:, leaf_api:, store:, leaf_store:, reconciler:, queue:, events:, metrics:, logger:,
                      on_rate_limited: ->(_seconds) {})
         @leaf_api = leaf_api
-        @store = store
         @leaf_store = leaf_store
         @reconciler = reconciler
         @queue = queue
@@ -34,32 +33,13 @@ module StatsTracker
         @lock = Mutex.new
       end
 
-      def handles?(key)
-        key.kind == KIND
+      # The Project is gone (its Leafs go with it, by garbage collection).
+      def forget(project)
+        @lock.synchronize { @desired.delete(project.dig(:metadata, :uid)) }
       end
 
-      def on_event(type, project, previous)
-        key = Controller::ObjectKey.for(KIND, project)
-        if type == :delete
-          @lock.synchronize { @desired.delete(project.dig(:metadata, :uid)) }
-        elsif Reconcilers::Schedule.changed_by_user?(project, previous)
-          @queue.add(key)
-        end
-      end
-
-      # A Leaf changed: its controlling Project re-aggregates (debounced).
-      def on_leaf_changed(leaf)
-        owner = controller_ref(leaf)
-        return unless owner && owner[:kind] == "Project"
-
-        @queue.add_after(Controller::ObjectKey.new(KIND, leaf.dig(:metadata, :namespace), owner[:name]), AGGREGATE_DELAY,
-                         reason: :aggregate)
-      end
-
-      def reconcile(key)
-        project = @store.get(key.store_key)
-        return :gone if project.nil? || project.dig(:metadata, :deletionTimestamp)
-
+      # One reconcile of a cached Project (KindController hands it over).
+      def reconcile(key, project)
         plan = @reconciler.reconcile(project, owned_leaves: owned_leaves(project), taken_names: taken_names(project),
                                               listing_held: listing_held?(key))
         sync_leaves(project, plan.desired_leaves)
