@@ -25,8 +25,8 @@ module OperatorDemo
       Object.const_set(:GHCR_FIXTURES, ENV.fetch("STATS_TRACKER_FIXTURES") { File.expand_path("../shared/fixtures/ghcr", ROOT) })
     end
     require "stats_tracker"
-    require File.join(ROOT, "spec", "support", "page_server")
-    require File.join(ROOT, "spec", "support", "kube_cluster")
+    require File.join(ROOT, "testing", "page_server")
+    require File.join(ROOT, "testing", "kube_cluster")
   end
 
   def serve_fluxcd(pages)
@@ -136,7 +136,7 @@ task demo: :compile do
   require "net/http"
   require "rbconfig"
   require "tmpdir"
-  sh "spec/support/kube/build.sh" unless ENV["SKIP_KUBE_BUILD"]
+  sh "testing/kube/build.sh" unless ENV["SKIP_KUBE_BUILD"]
   OperatorDemo.run
 end
 

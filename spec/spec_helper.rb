@@ -8,6 +8,9 @@ require "stats_tracker"
 # our own extra cases are under spec/fixtures/.
 GHCR_FIXTURES = ENV.fetch("STATS_TRACKER_FIXTURES") { File.expand_path("../../shared/fixtures/ghcr", __dir__) }
 
+# The development library (API-server harness, page server) the specs share with bin/kube-local,
+# rake demo and the benchmarks; not shipped in the gem.
+Dir[File.expand_path("../testing/*.rb", __dir__)].sort.each { |f| require f }
 Dir[File.join(__dir__, "support", "*.rb")].sort.each { |f| require f }
 
 RSpec.configure do |config|

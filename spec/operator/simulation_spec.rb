@@ -1,7 +1,6 @@
 # frozen_string_literal: true
 
 require "open3"
-require_relative "support/load_path"
 require_relative "simulation/world"
 
 # The deterministic simulation (see spec/operator/simulation/world.rb): a fixed set of seeds in
@@ -39,9 +38,9 @@ RSpec.describe "operator simulation" do
     end
   end
 
-  it "finds the known open problem when asked to check it (the cache moving back)" do
-    found = (1..5).map { |seed| run_seed(seed, sim::Invariants::ALL).violation&.invariant }
-    expect(found).to include(:cache_order)
+  # Before the Store refused older resourceVersions, this found the cache moving back in most seeds.
+  it "checks that the cache never moves back to an older resourceVersion" do
+    expect(invariants).to include(:cache_order)
   end
 
   it "replays a seed and explores seeds from rake, as the README says" do

@@ -1,6 +1,5 @@
 # frozen_string_literal: true
 
-require_relative "../support/load_path"
 require_relative "../simulation/world"
 
 # The informer's cache and handler calls, fed lists and notices from the simulated API server

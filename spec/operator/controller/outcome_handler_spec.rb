@@ -1,6 +1,5 @@
 # frozen_string_literal: true
 
-require_relative "../support/load_path"
 require_relative "../simulation/world"
 
 # The shared write_status/record/schedule path, against the simulated API server and clock.

@@ -1,6 +1,5 @@
 # frozen_string_literal: true
 
-require_relative "../support/load_path"
 require_relative "../simulation/world"
 
 # The two ways the listing retry of issue #19 was lost, scripted step by step on the simulated

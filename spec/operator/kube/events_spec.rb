@@ -1,6 +1,5 @@
 # frozen_string_literal: true
 
-require_relative "../support/load_path"
 require_relative "../simulation/world"
 
 RSpec.describe StatsTracker::Operator::Kube::Events do

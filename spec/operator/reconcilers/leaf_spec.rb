@@ -1,6 +1,5 @@
 # frozen_string_literal: true
 
-require_relative "../support/load_path"
 require "stats_tracker/operator/reconcilers/leaf"
 
 # The Leaf reconciler with the real world it talks to: the real Fetcher over HTTP to the local

@@ -1,6 +1,5 @@
 # frozen_string_literal: true
 
-require_relative "load_path"
 require "socket"
 require "stats_tracker/operator"
 

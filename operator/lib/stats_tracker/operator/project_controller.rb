@@ -35,14 +35,16 @@ module StatsTracker
 
       # The Project is gone (its Leafs go with it, by garbage collection).
       def forget(project)
-        @lock.synchronize { @desired.delete(project.dig(:metadata, :uid)) }
+        uid = project.dig(:metadata, :uid)
+        @lock.synchronize { @desired.delete(uid) }
+        @reconciler.forget(uid)
       end
 
       # One reconcile of a cached Project (KindController hands it over).
       def reconcile(key, project)
         plan = @reconciler.reconcile(project, owned_leaves: owned_leaves(project), taken_names: taken_names(project),
                                               listing_held: listing_held?(key))
-        sync_leaves(project, plan.desired_leaves)
+        sync_leaves(project, plan.desired_leaves, plan.deletions)
         outcome = plan.outcome
         project = @outcomes.write_status(project, outcome.status)
         @outcomes.record(project, outcome)
@@ -77,16 +79,23 @@ module StatsTracker
 
       # desired nil = the listing was not read this time: re-apply the last known set, so a Leaf
       # deleted by hand comes back without a GitHub request.
-      def sync_leaves(project, desired)
+      def sync_leaves(project, desired, deletions)
         uid = project.dig(:metadata, :uid)
         if desired
           @lock.synchronize { @desired[uid] = desired }
-          delete_unlisted(project, desired)
+          delete_unlisted(project, deletions)
         else
           desired = @lock.synchronize { @desired[uid] }
           return unless desired
         end
-        desired.each_value { |body| apply_leaf(body) }
+        # One Leaf the API server refuses must not keep the others from being applied.
+        errors = desired.each_value.filter_map do |body|
+          apply_leaf(body)
+          nil
+        rescue StandardError => e
+          e
+        end
+        raise errors.first unless errors.empty?
       end
 
       def apply_leaf(body)
@@ -110,10 +119,10 @@ module StatsTracker
           (existing.dig(:metadata, :labels) || {}).slice(*body.dig(:metadata, :labels).keys) == body.dig(:metadata, :labels)
       end
 
-      def delete_unlisted(project, desired)
+      def delete_unlisted(project, deletions)
         owned_leaves(project).each do |leaf|
           name = leaf.dig(:metadata, :name)
-          next if desired.key?(name)
+          next unless deletions.include?(name)
 
           @leaf_api.delete(name, leaf.dig(:metadata, :namespace), uid: leaf.dig(:metadata, :uid))
           @logger.info("leaf deleted: package no longer listed", leaf: name, package: leaf.dig(:spec, :package))

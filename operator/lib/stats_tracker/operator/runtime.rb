@@ -77,11 +77,14 @@ module StatsTracker
         metrics
       end
 
-      def api(kind:, plural:, group: nil, version: "v1")
+      # Writes go through only while this replica may reconcile: always without leader election,
+      # else while the lease is held and cannot have expired for anyone else.
+      def api(kind:, plural:, group: nil, version: "v1", timeouts: nil, fenced: true)
         @kube_requests ||= Hash.new(0)
         @kube_lock ||= Mutex.new
+        fence = fenced && @config.leader_elect ? -> { @election&.leader? } : nil
         Kube::ResourceApi.new(connection: @connection, kind: kind, plural: plural, group: group, version: version,
-                              field_manager: @config.field_manager,
+                              field_manager: @config.field_manager, timeouts: timeouts, fence: fence,
                               on_request: lambda { |verb, res|
                                 @kube_lock.synchronize { @kube_requests[[verb, res]] += 1 }
                                 @metrics.increment("stats_tracker_kube_requests_total", verb: verb.to_s, resource: res)
@@ -108,7 +111,8 @@ module StatsTracker
           namespaces: @config.watch_namespaces, concurrency: @config.concurrency,
           leader_election: leader_election, health: health_options, shutdown_timeout: @config.shutdown_timeout,
           stop_signal: @stop,
-          informer_options: { watch_timeout: @config.watch_timeout, relist_interval: @config.relist_interval }
+          informer_options: { watch_timeout: @config.watch_timeout, relist_interval: @config.relist_interval,
+                              label_selector: @config.watch_label_selector }
         )
         controllers = Controllers.new(
           apis: { projects: projects, leaves: leaves },
@@ -160,8 +164,10 @@ module StatsTracker
         return nil unless @config.leader_elect
 
         namespace = @config.lease_namespace || @connection.default_namespace || "default"
-        Controller::LeaderElection.new(
-          api: api(kind: "Lease", plural: "leases", group: "coordination.k8s.io"), namespace: namespace,
+        leases = api(kind: "Lease", plural: "leases", group: "coordination.k8s.io", fenced: false,
+                     timeouts: Controller::LeaderElection.http_timeouts(@config.renew_deadline))
+        @election = Controller::LeaderElection.new(
+          api: leases, namespace: namespace,
           name: @config.lease_name, identity: @config.identity, logger: @logger, stop: @stop,
           lease_duration: @config.lease_duration, renew_deadline: @config.renew_deadline, retry_period: @config.retry_period
         )

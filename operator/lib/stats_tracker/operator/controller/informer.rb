@@ -21,10 +21,12 @@ module StatsTracker
         end
 
         def initialize(api:, handler:, namespace: nil, logger:, stop:, relist_interval: 900, watch_timeout: 300,
-                       read_timeout: 90, backoff: StatsTracker::Backoff.new(base: 0.5, cap: 30), on_watch_event: nil)
+                       read_timeout: 90, backoff: StatsTracker::Backoff.new(base: 0.5, cap: 30), on_watch_event: nil,
+                       label_selector: nil)
           @api = api
           @handler = handler
           @namespace = namespace
+          @label_selector = label_selector
           @logger = logger
           @stop = stop
           @relist_interval = relist_interval
@@ -96,7 +98,7 @@ module StatsTracker
         # Replaces the cache with a full list and tells the handler what changed. The thread's
         # loop calls it after each list; a simulation calls it directly, without threads.
         def load(items, version)
-          changed, removed = @store.replace(items)
+          changed, removed = @store.replace(items, version: version)
           @resource_version = version
           @listed_at = monotonic
           removed.each { |o| @handler.call(:delete, o, nil) }
@@ -156,13 +158,13 @@ module StatsTracker
         end
 
         def relist
-          items, version = @api.list(namespace: @namespace)
+          items, version = @api.list(namespace: @namespace, label_selector: @label_selector)
           load(items, version)
         end
 
         def watch
           url = @api.watch_url(namespace: @namespace, resource_version: @resource_version,
-                               timeout_seconds: @watch_timeout)
+                               timeout_seconds: @watch_timeout, label_selector: @label_selector)
           stream = WatchStream.new(url: url, connection: @api.connection, read_timeout: @read_timeout)
           @lock.synchronize { @stream = stream }
           return if @stop.stopped? || paused?

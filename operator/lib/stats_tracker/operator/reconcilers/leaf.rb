@@ -15,6 +15,9 @@ module StatsTracker
       # clock. It performs no Kubernetes I/O; the controller applies what it returns.
       class Leaf
         HISTORY_LIMIT = 30
+        # The CRD's limits: status counts are int64, and last30Days holds at most this many bars.
+        INT64_MAX = (2**63) - 1
+        CHART_LIMIT = 62
 
         # fetcher_for: ->(leaf) { StatsTracker::Fetcher } (per GitHub token)
         # acquire: ->() { true | false } takes a GitHub rate-limiter token (false = shutting down)
@@ -105,11 +108,21 @@ module StatsTracker
           stats = @parser.package(page.body)
           raise PageFailure, PageErrors.from_status(page, what: package_label(leaf)) unless page.status == 200
 
-          stats
+          check_range(stats, leaf)
         rescue StatsTracker::ParseError => e
           failure = PageErrors.from_parse(e, what: package_label(leaf))
           failure.retry_after ||= page.retry_after if page.respond_to?(:retry_after)
           raise PageFailure, failure
+        end
+
+        # A count the status cannot hold is reported, not written: the API server would refuse the
+        # whole status write, and the Leaf would keep retrying with nothing recorded.
+        def check_range(stats, leaf)
+          counts = [stats.total_downloads] + Array(stats.last_30_days).map(&:count)
+          return stats if counts.all? { |c| c.nil? || c <= INT64_MAX }
+
+          raise PageFailure, Failure.new(reason: "CountOutOfRange", stalled: true,
+                                         message: "#{package_label(leaf)}: a count on the page exceeds 2^63-1")
         end
 
         def remember_etag(leaf, etag)
@@ -132,7 +145,8 @@ module StatsTracker
         end
 
         def stats_fields(stats)
-          days = stats.last_30_days&.map { |d| { date: d.date.to_s, count: d.count } }
+          days = stats.last_30_days&.sort_by(&:date)&.last(CHART_LIMIT)
+                      &.map { |d| { date: d.date.to_s, count: d.count } }
           fields = { lastPublished: stats.last_published }
           days ? fields.merge(last30Days: days) : fields
         end

@@ -1,5 +1,9 @@
 # frozen_string_literal: true
 
+require "set"
+require "stats_tracker/listing_chain"
+require_relative "deletion_guard"
+require_relative "leaf"
 require_relative "outcome"
 require_relative "page_errors"
 require_relative "schedule"
@@ -17,12 +21,20 @@ module StatsTracker
       class Project
         GROUP_VERSION = "stats-tracker.dev/v1alpha1"
         PROJECT_LABEL = "stats-tracker.dev/project"
+        # Flux's shard label: a Project's Leafs carry its value, so the shard that reconciles the
+        # Project (WATCH_LABEL_SELECTOR) also sees and reconciles its Leafs.
+        SHARD_LABEL = :"sharding.fluxcd.io/key"
         MAX_PAGES = 100
         LEAVES_READY = "LeavesReady"
 
         # Result of a Project reconcile: desired_leaves nil means "listing not read, leave the
-        # Leaf set as it is".
-        Plan = Struct.new(:outcome, :desired_leaves, keyword_init: true)
+        # Leaf set as it is"; deletions names the owned Leafs to delete (never more than the
+        # DeletionGuard and the user's include/exclude patterns allow).
+        Plan = Struct.new(:outcome, :desired_leaves, :deletions, keyword_init: true) do
+          def initialize(outcome:, desired_leaves: nil, deletions: [])
+            super
+          end
+        end
 
         def initialize(fetcher_for:, parser:, acquire:, clock: -> { Time.now }, random: Random.new,
                        on_github_response: ->(_status) {})
@@ -32,6 +44,12 @@ module StatsTracker
           @clock = clock
           @random = random
           @on_github_response = on_github_response
+          @guard = DeletionGuard.new
+        end
+
+        # The Project is gone: drop what the deletion guard remembers of it.
+        def forget(uid)
+          @guard.forget(uid)
         end
 
         # owned_leaves: the Leafs in the cache whose controller owner is this Project.
@@ -47,11 +65,17 @@ module StatsTracker
           return aggregate_only(project, status, owned_leaves, wait) if wait.positive?
           return Plan.new(outcome: Outcome.new(status: status)) unless @acquire.call
 
-          packages = read_listing(project)
-          leaves = desired_leaves(project, packages, taken_names)
-          Plan.new(outcome: listed(project, status, leaves, owned_leaves, interval, now), desired_leaves: leaves)
+          listed_packages = read_listing(project)
+          leaves = desired_leaves(project, filter(listed_packages, project[:spec]), taken_names)
+          Plan.new(outcome: listed(project, status, leaves, owned_leaves, interval, now), desired_leaves: leaves,
+                   deletions: deletions(project, owned_leaves, leaves, listed_packages))
         rescue Duration::InvalidError => e
           failure = Failure.new(reason: "InvalidSpec", message: e.message, stalled: true)
+          Plan.new(outcome: failed(project, status, failure, now, owned_leaves))
+        rescue StatsTracker::IncompleteListingError => e
+          failure = Failure.new(reason: "ListingIncomplete",
+                                message: "listing of #{project.dig(:spec, :owner)} not read to its end (#{e.reason}): " \
+                                         "#{e.message}; no Leaf deleted")
           Plan.new(outcome: failed(project, status, failure, now, owned_leaves))
         rescue StatsTracker::Error, SystemCallError, IOError => e
           failure = PageErrors.from_exception(e, what: "listing of #{project.dig(:spec, :owner)}")
@@ -78,21 +102,25 @@ module StatsTracker
           Schedule.generation_pending?(project) || Schedule.request_pending?(project)
         end
 
+        # Every package of the listing, or IncompleteListingError: a partial list would read as
+        # "these packages are gone".
         def read_listing(project)
           spec = project[:spec]
           fetcher = @fetcher_for.call(project)
-          packages = []
-          page_number = 1
-          MAX_PAGES.times do
-            listing = listing_page(fetcher, spec, page_number)
-            packages.concat(listing.packages)
-            next_page = listing.next_page
-            break if next_page.nil? || next_page <= page_number
+          chain = ListingChain.new(max_pages: MAX_PAGES, proceed: @acquire,
+                                   read_page: ->(number) { listing_page(fetcher, spec, number) })
+          chain.read.uniq(&:name)
+        end
 
-            page_number = next_page
-            break unless @acquire.call
-          end
-          filter(packages.uniq(&:name), spec)
+        # Owned Leafs not wanted any more: at once when the user's patterns dropped the package (or
+        # it now goes by another Leaf name), and only through the DeletionGuard when the package is
+        # missing from the listing itself.
+        def deletions(project, owned_leaves, wanted, listed_packages)
+          listed = listed_packages.to_set(&:name)
+          unwanted = owned_leaves.reject { |leaf| wanted.key?(leaf.dig(:metadata, :name)) }
+          missing, dropped = unwanted.partition { |leaf| !listed.include?(leaf.dig(:spec, :package)) }
+          names = ->(leaves) { leaves.map { |leaf| leaf.dig(:metadata, :name) } }
+          names.call(dropped) + @guard.confirm(project.dig(:metadata, :uid), names.call(missing))
         end
 
         def listing_page(fetcher, spec, number)
@@ -125,12 +153,18 @@ module StatsTracker
           {
             apiVersion: GROUP_VERSION, kind: "Leaf",
             metadata: {
-              name: name, namespace: meta[:namespace], labels: { PROJECT_LABEL.to_sym => meta[:name] },
+              name: name, namespace: meta[:namespace], labels: leaf_labels(meta),
               ownerReferences: [{ apiVersion: GROUP_VERSION, kind: "Project", name: meta[:name], uid: meta[:uid],
                                   controller: true, blockOwnerDeletion: true }]
             },
             spec: leaf_spec
           }
+        end
+
+        def leaf_labels(meta)
+          labels = { PROJECT_LABEL.to_sym => Names.label_value(meta[:name]) }
+          shard = meta.dig(:labels, SHARD_LABEL)
+          shard ? labels.merge(SHARD_LABEL => shard) : labels
         end
 
         # Ready means the listing was read and the Leafs are in place (the controller applies them
@@ -166,12 +200,17 @@ module StatsTracker
           conditions = Conditions.set(status[:conditions], type: LEAVES_READY, status: state, reason: reason, message: message,
                                                            generation: project.dig(:metadata, :generation), now: @clock.call)
           status.merge(packageCount: package_count, readyLeaves: ready, conditions: conditions,
-                       totalDownloads: leaves.sum { |l| l.dig(:status, :downloadCount).to_i })
+                       totalDownloads: total_downloads(leaves))
         end
 
         def summarize(project, status, state, reason, message)
           Summary.conditions(status[:conditions], Result.new(state: state, reason: reason, message: message),
                              generation: project.dig(:metadata, :generation), now: @clock.call)
+        end
+
+        # Saturates at the largest count the status can hold: Leafs below the limit can add up past it.
+        def total_downloads(leaves)
+          [leaves.sum { |l| l.dig(:status, :downloadCount).to_i }, Leaf::INT64_MAX].min
         end
 
         def failed(project, status, failure, now, owned_leaves)
