@@ -87,6 +87,9 @@ module OperatorDemo
       kube.apply_yaml(SAMPLE_PROJECT)
       # kstatus-style wait, exactly what Flux health checks and people use.
       kubectl!(kube, "wait", "--for=condition=Ready", "--timeout=180s", "-n", "stats-tracker-samples", "project/fluxcd")
+      # Ready is the listing's; the Leafs' health is LeavesReady.
+      kubectl!(kube, "wait", "--for=condition=LeavesReady", "--timeout=180s", "-n", "stats-tracker-samples",
+               "project/fluxcd")
       ready_in = Process.clock_gettime(Process::CLOCK_MONOTONIC) - applied_at
       puts "\nProject fluxcd Ready #{ready_in.round(2)} s after it was applied\n\n"
       puts kubectl!(kube, "get", "projects", "-n", "stats-tracker-samples")
