@@ -8,7 +8,7 @@ require_relative "wasmtime_version"
 # Deliberately free of any benchmarking gem: plain loops, monotonic clock, medians.
 module Bench
   ROOT = File.expand_path("../..", __dir__)
-  FIXTURES = ENV.fetch("STATS_TRACKER_FIXTURES", File.expand_path("../shared/fixtures/ghcr", ROOT))
+  FIXTURES = ENV.fetch("STATS_TRACKER_FIXTURES", File.join(ROOT, "spec", "fixtures", "ghcr"))
   LARGEST_PAGE = File.join(FIXTURES, "package-above-int32-largest.html")
   CACHE_HOME = File.join(ENV.fetch("XDG_CACHE_HOME", File.join(Dir.home, ".cache")), "stats_tracker")
   TOOLS_DIR = File.join(CACHE_HOME, "tools")

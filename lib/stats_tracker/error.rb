@@ -7,6 +7,8 @@ module StatsTracker
 
   # The page yields no statistics. #reason is a Symbol naming why (see REASONS).
   class ParseError < Error
+    # The WIT enum `reject-reason` (wasm/wit/ghcr-parser.wit) is the source of this list, in its
+    # order; spec/stats_tracker/reject_reasons_spec.rb fails when the two differ.
     REASONS = %i[
       empty not_html too_large truncated too_deep not_found rate_limited
       login_required malformed_count ambiguous no_statistics

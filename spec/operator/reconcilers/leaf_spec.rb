@@ -121,4 +121,11 @@ RSpec.describe StatsTracker::Operator::Reconcilers::Leaf do
       .to contain_exactly(%w[Reconciling True], %w[Ready Unknown])
     expect(reconciler.progress_status(leaf(status: good_status))).to be_nil
   end
+
+  it "announces Reconciling while a requestedAt token waits for the GitHub budget" do
+    waiting = leaf(status: good_status, annotations: { "reconcile.fluxcd.io/requestedAt": "t1" })
+    conditions = reconciler.progress_status(waiting)[:conditions]
+    expect(conditions).to include(include(type: "Reconciling", status: "True", message: include("GitHub")))
+    expect(conditions).to include(include(type: "Ready", status: "True"))
+  end
 end

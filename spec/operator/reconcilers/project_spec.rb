@@ -35,9 +35,9 @@ RSpec.describe StatsTracker::Operator::Reconcilers::Project do
     expect(body.dig(:metadata, :ownerReferences)).to eq([{ apiVersion: "stats-tracker.dev/v1alpha1", kind: "Project",
                                                            name: "fluxcd", uid: "p-uid", controller: true,
                                                            blockOwnerDeletion: true }])
-    expect(plan.outcome.status).to include(packageCount: 22, observedGeneration: 1)
+    expect(plan.outcome.status).to include(packageCount: 22, readyLeaves: 0, observedGeneration: 1)
     expect(plan.outcome.status[:conditions].map { |c| [c[:type], c[:status]] })
-      .to contain_exactly(%w[Reconciling True], %w[Ready Unknown])
+      .to contain_exactly(%w[Ready True], %w[LeavesReady Unknown])
   end
 
   it "applies include, then exclude patterns" do
@@ -60,8 +60,22 @@ RSpec.describe StatsTracker::Operator::Reconcilers::Project do
     plan = reconciler.reconcile(project({ include: ["flagger*"] }, status: first), owned_leaves: leaves)
     expect(pages.request_count).to eq(count)
     expect(plan.desired_leaves).to be_nil
-    expect(plan.outcome.status).to include(packageCount: 3, totalDownloads: 16)
-    expect(plan.outcome.status[:conditions]).to contain_exactly(include(type: "Ready", status: "True"))
+    expect(plan.outcome.status).to include(packageCount: 3, readyLeaves: 3, totalDownloads: 16)
+    expect(plan.outcome.status[:conditions])
+      .to contain_exactly(include(type: "Ready", status: "True"), include(type: "LeavesReady", status: "True"))
+  end
+
+  it "stays Ready while a Leaf fails, and reports the Leafs in LeavesReady and readyLeaves" do
+    first = reconciler.reconcile(project({ include: ["flagger*"] }), owned_leaves: []).outcome.status
+    failing = ready_leaf("fluxcd-flagger-arm64", 5)
+    failing = failing.merge(status: failing[:status].merge(conditions: [{ type: "Ready", status: "False", reason: "NotFound" }]))
+    leaves = [ready_leaf("fluxcd-flagger", 10), failing, ready_leaf("fluxcd-flagger-loadtester", 1)]
+    status = reconciler.reconcile(project({ include: ["flagger*"] }, status: first), owned_leaves: leaves).outcome.status
+    expect(status).to include(packageCount: 3, readyLeaves: 2)
+    expect(status[:conditions]).to contain_exactly(
+      include(type: "Ready", status: "True"),
+      include(type: "LeavesReady", status: "False", reason: "LeavesNotReady", message: include("fluxcd-flagger-arm64"))
+    )
   end
 
   it "fails with RateLimited and GitHub's Retry-After when a listing page is rate limited" do

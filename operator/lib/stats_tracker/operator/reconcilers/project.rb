@@ -7,6 +7,7 @@ require_relative "leaf"
 require_relative "outcome"
 require_relative "page_errors"
 require_relative "schedule"
+require_relative "summary"
 require_relative "../conditions"
 require_relative "../duration"
 require_relative "../names"
@@ -24,6 +25,7 @@ module StatsTracker
         # Project (WATCH_LABEL_SELECTOR) also sees and reconciles its Leafs.
         SHARD_LABEL = :"sharding.fluxcd.io/key"
         MAX_PAGES = 100
+        LEAVES_READY = "LeavesReady"
 
         # Result of a Project reconcile: desired_leaves nil means "listing not read, leave the
         # Leaf set as it is"; deletions names the owned Leafs to delete (never more than the
@@ -56,10 +58,10 @@ module StatsTracker
         def reconcile(project, owned_leaves:, taken_names: [], listing_held: false)
           now = @clock.call
           status = project[:status] || {}
-          interval = Duration.parse(project.dig(:spec, :interval) || "1h")
+          interval = Duration.interval(project.dig(:spec, :interval) || "1h")
           return suspended(project, status, owned_leaves) if project.dig(:spec, :suspend)
 
-          wait = listing_held ? interval : listing_due_in(project, interval, now)
+          wait = listing_held && !user_waiting?(project) ? interval : Schedule.due_in(project, interval: interval, now: now)
           return aggregate_only(project, status, owned_leaves, wait) if wait.positive?
           return Plan.new(outcome: Outcome.new(status: status)) unless @acquire.call
 
@@ -94,21 +96,10 @@ module StatsTracker
 
         private
 
-        # Ready also reflects the Leafs, so unlike a Leaf a Project that is not Ready is not
-        # necessarily due: only a failed listing (any reason but the Leaf-derived ones) is.
-        LEAF_REASONS = %w[LeavesNotReady Progressing Succeeded].freeze
-
-        def listing_due_in(project, interval, now)
-          return 0 if Schedule.generation_pending?(project) || Schedule.request_pending?(project)
-
-          ready = Conditions.find(project.dig(:status, :conditions), Conditions::READY)
-          return 0 if ready.nil? || !LEAF_REASONS.include?(ready[:reason])
-
-          last = project.dig(:status, :lastUpdate)
-          return 0 unless last
-
-          left = Time.parse(last) + interval - now
-          left <= Schedule::EARLY_TOLERANCE ? 0 : left
+        # A new generation or requestedAt token is handled at once, even during a backoff (as
+        # Flux does); the GitHub rate limiter still decides when the request goes out.
+        def user_waiting?(project)
+          Schedule.generation_pending?(project) || Schedule.request_pending?(project)
         end
 
         # Every package of the listing, or IncompleteListingError: a partial list would read as
@@ -176,51 +167,45 @@ module StatsTracker
           shard ? labels.merge(SHARD_LABEL => shard) : labels
         end
 
+        # Ready means the listing was read and the Leafs are in place (the controller applies them
+        # before it writes this status); how the Leafs fare is LeavesReady and readyLeaves.
         def listed(project, status, leaves, owned_leaves, interval, now)
-          generation = project.dig(:metadata, :generation)
-          fresh = aggregate(project, status, owned_leaves.select { |l| leaves.key?(l.dig(:metadata, :name)) },
-                            package_count: leaves.size)
-          fresh = fresh.merge(observedGeneration: generation, lastUpdate: Conditions.timestamp(now))
-          fresh[:conditions] = Conditions.remove(fresh[:conditions], Conditions::STALLED)
+          fresh = with_leaves(project, status, owned_leaves.select { |l| leaves.key?(l.dig(:metadata, :name)) },
+                              package_count: leaves.size)
+          fresh = fresh.merge(observedGeneration: project.dig(:metadata, :generation), lastUpdate: Conditions.timestamp(now),
+                              conditions: summarize(project, fresh, :succeeded, "Succeeded", "#{leaves.size} packages listed"))
           fresh[:lastHandledReconcileAt] = Schedule.requested_at(project) if Schedule.requested_at(project)
           Outcome.new(status: fresh, requeue_after: Schedule.jittered(interval, @random), fetched: true)
         end
 
         def aggregate_only(project, status, owned_leaves, wait)
-          Plan.new(outcome: Outcome.new(status: aggregate(project, status, owned_leaves,
-                                                          package_count: owned_leaves.size),
+          Plan.new(outcome: Outcome.new(status: with_leaves(project, status, owned_leaves, package_count: owned_leaves.size),
                                         requeue_after: wait))
         end
 
-        # Ready reflects the Leafs too: True when every Leaf is Ready, Reconciling while some have
-        # not reported yet, False (with their names) when some failed.
-        def aggregate(project, status, leaves, package_count:)
-          generation = project.dig(:metadata, :generation)
-          now = @clock.call
-          total = total_downloads(leaves)
+        # The Leafs' side: counts, and LeavesReady True when every Leaf is Ready, Unknown while
+        # some have not reported yet, False (with their names) when some failed.
+        def with_leaves(project, status, leaves, package_count:)
           failing = leaves.select { |l| Conditions.status_of(l.dig(:status, :conditions), Conditions::READY) == "False" }
-          pending = leaves.reject { |l| Conditions.true?(l.dig(:status, :conditions), Conditions::READY) } - failing
-          conditions = status[:conditions]
-          if !failing.empty?
-            names = failing.map { |l| l.dig(:metadata, :name) }.sort
-            conditions = Conditions.remove(conditions, Conditions::RECONCILING)
-            conditions = Conditions.set(conditions, type: Conditions::READY, status: "False", reason: "LeavesNotReady",
-                                                    message: "#{failing.size}/#{leaves.size} Leafs not ready: " \
-                                                             "#{names.first(10).join(', ')}",
-                                                    generation: generation, now: now)
-          elsif !pending.empty? || leaves.size < package_count
-            conditions = Conditions.set(conditions, type: Conditions::RECONCILING, status: "True", reason: "Progressing",
-                                                    message: "#{pending.size + package_count - leaves.size} Leafs pending",
-                                                    generation: generation, now: now)
-            conditions = Conditions.set(conditions, type: Conditions::READY, status: "Unknown", reason: "Progressing",
-                                                    message: "waiting for Leafs", generation: generation, now: now)
-          else
-            conditions = Conditions.remove(conditions, Conditions::RECONCILING)
-            conditions = Conditions.set(conditions, type: Conditions::READY, status: "True", reason: "Succeeded",
-                                                    message: "#{package_count} packages, #{total} downloads",
-                                                    generation: generation, now: now)
-          end
-          status.merge(packageCount: package_count, totalDownloads: total, conditions: conditions)
+          ready = leaves.count { |l| Conditions.true?(l.dig(:status, :conditions), Conditions::READY) }
+          state, reason, message =
+            if !failing.empty?
+              names = failing.map { |l| l.dig(:metadata, :name) }.sort
+              ["False", "LeavesNotReady", "#{failing.size}/#{package_count} Leafs not ready: #{names.first(10).join(', ')}"]
+            elsif ready < package_count
+              ["Unknown", "Progressing", "#{package_count - ready} Leafs pending"]
+            else
+              ["True", "Succeeded", "#{ready} Leafs ready"]
+            end
+          conditions = Conditions.set(status[:conditions], type: LEAVES_READY, status: state, reason: reason, message: message,
+                                                           generation: project.dig(:metadata, :generation), now: @clock.call)
+          status.merge(packageCount: package_count, readyLeaves: ready, conditions: conditions,
+                       totalDownloads: total_downloads(leaves))
+        end
+
+        def summarize(project, status, state, reason, message)
+          Summary.conditions(status[:conditions], Result.new(state: state, reason: reason, message: message),
+                             generation: project.dig(:metadata, :generation), now: @clock.call)
         end
 
         # Saturates at the largest count the status can hold: Leafs below the limit can add up past it.
@@ -229,24 +214,16 @@ module StatsTracker
         end
 
         def failed(project, status, failure, now, owned_leaves)
-          generation = project.dig(:metadata, :generation)
-          conditions = Conditions.remove(status[:conditions], Conditions::RECONCILING)
-          if failure.stalled
-            conditions = Conditions.set(conditions, type: Conditions::STALLED, status: "True", reason: failure.reason,
-                                                    message: failure.message, generation: generation, now: now)
-          end
-          conditions = Conditions.set(conditions, type: Conditions::READY, status: "False", reason: failure.reason,
-                                                  message: failure.message, generation: generation, now: now)
-          fresh = status.merge(conditions: conditions, packageCount: owned_leaves.size,
-                               totalDownloads: total_downloads(owned_leaves))
-          fresh[:observedGeneration] = generation if failure.stalled
+          fresh = with_leaves(project, status, owned_leaves, package_count: owned_leaves.size)
+          fresh[:conditions] = summarize(project, fresh, failure.stalled ? :stalled : :failed, failure.reason, failure.message)
+          fresh[:observedGeneration] = project.dig(:metadata, :generation) if failure.stalled
           fresh[:lastHandledReconcileAt] = Schedule.requested_at(project) if Schedule.requested_at(project)
           Outcome.new(status: fresh, failure: failure, event: ["Warning", failure.reason, failure.message], fetched: true)
         end
 
         def suspended(project, status, owned_leaves)
           fresh = status.merge(observedGeneration: project.dig(:metadata, :generation),
-                               conditions: Conditions.remove(status[:conditions], Conditions::RECONCILING))
+                               conditions: summarize(project, status, :suspended, nil, nil))
           fresh[:lastHandledReconcileAt] = Schedule.requested_at(project) if Schedule.requested_at(project)
           Plan.new(outcome: Outcome.new(status: fresh), desired_leaves: suspended_leaves(project, owned_leaves))
         end
