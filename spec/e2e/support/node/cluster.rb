@@ -51,11 +51,16 @@ module StatsTracker
           missing
         end
 
+        # Refusals come first, outside the rescue below: they must not tear down a node already up.
         def up
           missing = self.class.missing_pieces
           raise MissingPieceError, "cannot start the node, missing: #{missing.join("; ")}" unless missing.empty?
           raise MissingPieceError, "a node is already up (#{state_path}); run `bin/e2e node down`" if File.exist?(state_path)
 
+          start
+        end
+
+        def start
           FileUtils.mkdir_p(log_dir)
           host_state.record(cgroup_root: Kubelet::CGROUP_ROOT)
           save_state
@@ -69,6 +74,7 @@ module StatsTracker
           down
           raise
         end
+        private :start
 
         # Every step is attempted; what could not be undone is returned (and printed by bin/e2e).
         def down
@@ -117,8 +123,6 @@ module StatsTracker
           control_plane_logs = File.join(dir, "control-plane", "logs")
           FileUtils.cp(Dir.glob(File.join(control_plane_logs, "*.log")), kept_log_dir) if File.directory?(control_plane_logs)
         end
-
-        def components = [@registry, *@control_plane_components, @containerd, @kubelet, @scheduler, @proxy].compact
 
         def save_state
           pids = []
