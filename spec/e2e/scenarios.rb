@@ -96,6 +96,8 @@ module StatsTracker
           pods.size == 2 && pods.all? { |p| p.dig("spec", "containers", 0, "image") == release["image"] } &&
             @kubectl.operator_pods.size == 2
         end
+        # Flux is done only when the Kustomization's health check of this revision has passed.
+        kustomization_settled("stats-tracker-operator", digest: release["manifests_digest"])
         @release = release
         watcher[:stop] = true
         watcher.join
@@ -138,6 +140,8 @@ module StatsTracker
       end
 
       def flux_reverts_drift
+        # A reconcile still waiting on the Deployment's health would hold the requestedAt back.
+        kustomization_settled("stats-tracker-operator")
         @kubectl.run!("delete", "deployment", "-n", NS, "stats-tracker-operator", "--wait=true")
         stamp = @kubectl.request_reconcile("kustomization", "stats-tracker-operator")
         @kubectl.wait("Deployment restored and requestedAt handled", timeout: 300, interval: 1) do
@@ -195,6 +199,15 @@ module StatsTracker
       end
 
       # --- helpers ------------------------------------------------------------------------------
+
+      def kustomization_settled(name, digest: nil)
+        @kubectl.wait("Kustomization #{name} Ready and idle#{digest ? " at #{digest}" : ""}", timeout: 600, interval: 1) do
+          k = @kubectl.json_or_nil("kustomization", name, "-n", "flux-system")
+          k && @kubectl.ready?(k) && @kubectl.condition(k, "Reconciling").nil? &&
+            k.dig("status", "observedGeneration") == k.dig("metadata", "generation") &&
+            (digest.nil? || k.dig("status", "lastAppliedRevision").to_s.end_with?(digest))
+        end
+      end
 
       def name_of(object) = object.dig("metadata", "name")
 
