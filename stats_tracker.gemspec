@@ -31,9 +31,13 @@ Gem::Specification.new do |spec|
   end.sort
   spec.bindir = "exe"
   spec.executables = ["stats-tracker"]
-  spec.require_paths = ["lib"]
+  # The operator ships in the same gem and loads the ordinary way (`require "stats_tracker/operator"`).
+  spec.require_paths = ["lib", "operator/lib"]
   spec.extensions = ["ext/stats_tracker/extconf.rb"]
   spec.requirements << "cargo and rustc >= 1.85, libclang and Ruby headers, to build the native extension"
 
-  spec.add_dependency "kubeclient", "~> 4.9"
+  # No runtime dependency: kubeclient (with rest-client, http, ffi and their native parts) is
+  # needed by the operator only, which says so when it is missing. A parser-only user installs
+  # nothing more than the extension's build needs. The operator's image and the Gemfile add it.
+  spec.requirements << "kubeclient ~> 4.9 for the Kubernetes operator only (Debian: ruby-kubeclient)"
 end

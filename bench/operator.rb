@@ -20,8 +20,8 @@ require "stats_tracker"
 require_relative "lib/bench_support"
 require_relative "lib/listing_pages"
 require_relative "lib/apiserver_metrics"
-require_relative "../spec/support/kube_cluster"
-require_relative "../spec/support/page_server"
+require_relative "../testing/kube_cluster"
+require_relative "../testing/page_server"
 
 module Bench
   # Drives one scale run and a quiet resync window, then reports.

@@ -4,8 +4,6 @@
 # Configuration comes from the environment (see operator/README.md); the few flags below
 # override it for local runs.
 
-$LOAD_PATH.unshift(File.expand_path("../lib", __dir__), File.expand_path("lib", __dir__))
-
 require "optparse"
 require "stats_tracker"
 require "stats_tracker/operator"
@@ -16,7 +14,7 @@ OptionParser.new do |opts|
   opts.banner = "Usage: bundle exec ruby operator/operator.rb [options]"
   opts.separator ""
   opts.separator "Environment: KUBECONFIG (else in-cluster service account), WATCH_NAMESPACE (comma-separated,"
-  opts.separator "empty = all), GITHUB_BASE_URL, GITHUB_TOKEN, METRICS_ADDR (host:port, default :8080),"
+  opts.separator "empty = all), WATCH_LABEL_SELECTOR, GITHUB_BASE_URL, GITHUB_TOKEN, METRICS_ADDR (host:port, default :8080),"
   opts.separator "LOG_FORMAT=json|text, LOG_LEVEL, LEADER_ELECT=true, LEASE_NAMESPACE, LEASE_NAME, CONCURRENCY,"
   opts.separator "GITHUB_RATE/GITHUB_BURST (requests per second / burst), STATS_TRACKER_PARSER_COMPONENT (+ _SHA256),"
   opts.separator "STATS_TRACKER_DATABASE_URL (record every observation in the history store), UI_ADDR (host:port of"
@@ -29,6 +27,9 @@ OptionParser.new do |opts|
   end
   opts.on("--leader-elect", "Use a coordination.k8s.io Lease so only one replica reconciles") { overrides[:leader_elect] = true }
   opts.on("--namespace NS", "Watch only these namespaces (comma-separated)") { |v| overrides[:watch_namespaces] = v.split(",") }
+  opts.on("--watch-label-selector SELECTOR", "Reconcile only objects matching this label selector (sharding)") do |v|
+    overrides[:watch_label_selector] = v
+  end
   opts.on("--concurrency N", Integer, "Worker threads") { |v| overrides[:concurrency] = v }
   opts.on("--log-format FORMAT", %w[text json]) { |v| overrides[:log_format] = v }
   opts.on("-h", "--help", "Show this help") do

@@ -18,7 +18,10 @@ module BenchTasks
     operator: "1,000 Leafs across 10 Projects against the real API server and the page server",
     memory: "RSS after 1k and 100k parses, peak RSS per parse (the longest family)"
   }.freeze
-  WASMTIME_VERSION = "48.0.8"
+  WASMTIME_VERSION = begin
+    require_relative "../bench/lib/wasmtime_version"
+    Bench.wasmtime_version(ROOT)
+  end
   # The artifacts under test are rebuilt first (incremental); BENCH_NO_BUILD=1 measures
   # whatever is built already (e.g. while someone else's change is half-way in the tree).
   PREREQUISITES = %w[1 true yes].include?(ENV.fetch("BENCH_NO_BUILD", "").downcase) ? [] : %i[wasm compile:ext]

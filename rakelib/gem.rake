@@ -112,7 +112,7 @@ module GemPackaging
   end
 
   def fixtures_dir
-    ENV.fetch("STATS_TRACKER_FIXTURES") { File.expand_path("../shared/fixtures/ghcr", ROOT) }
+    File.join(ROOT, "spec", "fixtures", "ghcr")
   end
 
   def clean(&block)

@@ -1,11 +1,11 @@
 # frozen_string_literal: true
 
 # The local Kubernetes control plane (etcd + kube-apiserver + kube-controller-manager), built from the
-# Go module proxy into a cache outside the checkout and started by spec/support/kube_cluster.rb.
+# Go module proxy into a cache outside the checkout and started by testing/kube_cluster.rb.
 namespace :kube do
   desc "Build (once per pinned version) etcd, kube-apiserver, kube-controller-manager and kubectl"
   task :build do
-    sh "spec/support/kube/build.sh"
+    sh "testing/kube/build.sh"
   end
 
   desc "Start the local cluster in the background (bin/kube-local up); prints export KUBECONFIG=..."

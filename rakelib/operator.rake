@@ -2,7 +2,8 @@
 
 # The operator's main job, end to end on this machine: a local Kubernetes API server
 # (etcd + kube-apiserver + kube-controller-manager), a local page server standing in for
-# github.com with the fluxcd listing from the corpus, and `ruby operator/operator.rb`.
+# github.com with the fluxcd listing from the project's corpus (spec/fixtures/ghcr), and
+# `ruby operator/operator.rb`.
 
 module OperatorDemo
   ROOT = File.expand_path("..", __dir__)
@@ -21,12 +22,10 @@ module OperatorDemo
 
   def load_support
     $LOAD_PATH.unshift(File.join(ROOT, "lib"), File.join(ROOT, "operator", "lib"))
-    unless defined?(GHCR_FIXTURES)
-      Object.const_set(:GHCR_FIXTURES, ENV.fetch("STATS_TRACKER_FIXTURES") { File.expand_path("../shared/fixtures/ghcr", ROOT) })
-    end
     require "stats_tracker"
-    require File.join(ROOT, "spec", "support", "page_server")
-    require File.join(ROOT, "spec", "support", "kube_cluster")
+    require File.join(ROOT, "testing", "page_server")
+    Object.const_set(:GHCR_FIXTURES, StatsTracker::Testing::PageServer::DEFAULT_FIXTURES_DIR) unless defined?(GHCR_FIXTURES)
+    require File.join(ROOT, "testing", "kube_cluster")
   end
 
   def serve_fluxcd(pages)
@@ -88,6 +87,9 @@ module OperatorDemo
       kube.apply_yaml(SAMPLE_PROJECT)
       # kstatus-style wait, exactly what Flux health checks and people use.
       kubectl!(kube, "wait", "--for=condition=Ready", "--timeout=180s", "-n", "stats-tracker-samples", "project/fluxcd")
+      # Ready is the listing's; the Leafs' health is LeavesReady.
+      kubectl!(kube, "wait", "--for=condition=LeavesReady", "--timeout=180s", "-n", "stats-tracker-samples",
+               "project/fluxcd")
       ready_in = Process.clock_gettime(Process::CLOCK_MONOTONIC) - applied_at
       puts "\nProject fluxcd Ready #{ready_in.round(2)} s after it was applied\n\n"
       puts kubectl!(kube, "get", "projects", "-n", "stats-tracker-samples")
@@ -133,7 +135,7 @@ task demo: :compile do
   require "net/http"
   require "rbconfig"
   require "tmpdir"
-  sh "spec/support/kube/build.sh" unless ENV["SKIP_KUBE_BUILD"]
+  sh "testing/kube/build.sh" unless ENV["SKIP_KUBE_BUILD"]
   OperatorDemo.run
 end
 

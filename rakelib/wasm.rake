@@ -180,7 +180,7 @@ WasmBuild::ARTIFACTS.each do |artifact|
 end
 
 namespace :wasm do
-  desc "Parser tests, natively (the shared corpus, extra cases, unit tests)"
+  desc "Parser tests, natively (the project corpus, extra cases, the acceptance set if present, unit tests)"
   task :test do
     WasmBuild.cargo("test", "-p", "ghcr-parser-core", "-p", "ghcr-parser-command")
   end

@@ -4,10 +4,12 @@ $LOAD_PATH.unshift(File.expand_path("../lib", __dir__))
 require "digest" # specs check artifact and page digests
 require "stats_tracker"
 
-# The acceptance corpus lives beside the checkout (../shared) and is never edited;
-# our own extra cases are under spec/fixtures/.
-GHCR_FIXTURES = ENV.fetch("STATS_TRACKER_FIXTURES") { File.expand_path("../../shared/fixtures/ghcr", __dir__) }
+# The project's own corpus, written by spec/fixtures/ghcr_corpus.rb (`rake fixtures:ghcr`).
+GHCR_FIXTURES = File.expand_path("fixtures/ghcr", __dir__)
 
+# The development library (API-server harness, page server) the specs share with bin/kube-local,
+# rake demo and the benchmarks; not shipped in the gem.
+Dir[File.expand_path("../testing/*.rb", __dir__)].sort.each { |f| require f }
 Dir[File.join(__dir__, "support", "*.rb")].sort.each { |f| require f }
 
 RSpec.configure do |config|

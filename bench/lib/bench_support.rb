@@ -1,17 +1,18 @@
 # frozen_string_literal: true
 
 require "json"
+require_relative "wasmtime_version"
 
 # Shared plumbing for the bench/*.rb scripts: where things are, how long to run, timing
 # and medians, and the JSON-lines result file `rake bench` turns into one table.
 # Deliberately free of any benchmarking gem: plain loops, monotonic clock, medians.
 module Bench
   ROOT = File.expand_path("../..", __dir__)
-  FIXTURES = ENV.fetch("STATS_TRACKER_FIXTURES", File.expand_path("../shared/fixtures/ghcr", ROOT))
+  FIXTURES = ENV.fetch("STATS_TRACKER_FIXTURES", File.join(ROOT, "spec", "fixtures", "ghcr"))
   LARGEST_PAGE = File.join(FIXTURES, "package-above-int32-largest.html")
   CACHE_HOME = File.join(ENV.fetch("XDG_CACHE_HOME", File.join(Dir.home, ".cache")), "stats_tracker")
   TOOLS_DIR = File.join(CACHE_HOME, "tools")
-  WASMTIME_CLI = File.join(TOOLS_DIR, "wasmtime-48.0.8", "bin", "wasmtime")
+  WASMTIME_CLI = File.join(TOOLS_DIR, "wasmtime-#{Bench.wasmtime_version(ROOT)}", "bin", "wasmtime")
   NATIVE_TARGET_DIR = File.join(CACHE_HOME, "cargo-target-bench")
   NATIVE_BIN = File.join(NATIVE_TARGET_DIR, "release", "ghcr-parser-bench-native")
   TMP_DIR = File.join(ROOT, "bench", "tmp")

@@ -107,7 +107,7 @@ module Bench
     class WasmtimeCli
       def initialize
         unless File.executable?(WASMTIME_CLI)
-          @why_not = "#{WASMTIME_CLI} not built (cargo install wasmtime-cli 48.0.8 did not finish; see rake bench:tools)"
+          @why_not = "#{WASMTIME_CLI} not built (cargo install wasmtime-cli #{Bench.wasmtime_version(ROOT)} did not finish; see rake bench:tools)"
           return
         end
 

@@ -80,8 +80,8 @@ module Bench
           round-robin, 2 threads, one process); peak per parse = VmHWM after a reset (clear_refs 5)
           minus RSS before one parse of the largest page.
         - **operator**: bench/operator.rb. The operator runs as its own process (operator/operator.rb)
-          against etcd + kube-apiserver + controller manager (spec/support/kube_cluster.rb) and the
-          page server (spec/support/page_server.rb) with generated 30-per-page org listings built from
+          against etcd + kube-apiserver + controller manager (testing/kube_cluster.rb) and the
+          page server (testing/page_server.rb) with generated 30-per-page org listings built from
           the corpus listing markup and package pages from the corpus. GITHUB_RATE=1000 so the
           GitHub limiter does not dominate. API requests are the API server's own
           apiserver_request_total (before/after, leaves/projects/events/secrets, watches excluded),

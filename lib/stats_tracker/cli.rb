@@ -22,9 +22,6 @@ module StatsTracker
     # A saved page that is too large to be a page.
     class InputTooLarge < StandardError; end
 
-    # A chain of pages that does not make sense (a next page pointing backwards).
-    class ChainError < StandardError; end
-
     SANDBOX_ERRORS = [TrapError, TimeoutError, ResourceLimitError, CompileError, StatsTracker::Interrupt].freeze
 
     def self.start(argv, stdin: $stdin, stdout: $stdout, stderr: $stderr, env: ENV)
@@ -51,7 +48,7 @@ module StatsTracker
       usage_error(e.message)
     rescue InputTooLarge, SystemCallError, IOError => e
       io_error(e)
-    rescue FetchError, ChainError => e
+    rescue FetchError, IncompleteListingError => e
       fail_with(ExitCodes::FETCH_FAILED, "fetch failed: #{e.message}")
     rescue *SANDBOX_ERRORS => e
       fail_with(ExitCodes::PARSER_FAILED, "parser failed (#{e.class.name.split('::').last}): #{e.message}")

@@ -2,11 +2,13 @@
 
 module StatsTracker
   # Root of every error the gem raises on purpose. Defined in Ruby before the native
-  # extension loads, so the extension can look the classes up at init and raise them.
+  # extension loads, so the extension can find the classes when it raises them.
   class Error < StandardError; end
 
   # The page yields no statistics. #reason is a Symbol naming why (see REASONS).
   class ParseError < Error
+    # The WIT enum `reject-reason` (wasm/wit/ghcr-parser.wit) is the source of this list, in its
+    # order; spec/stats_tracker/reject_reasons_spec.rb fails when the two differ.
     REASONS = %i[
       empty not_html too_large truncated too_deep not_found rate_limited
       login_required malformed_count ambiguous no_statistics
@@ -32,8 +34,9 @@ module StatsTracker
   # A module or component could not be compiled, validated or linked.
   class CompileError < Error; end
 
-  # The guest was stopped because the calling Ruby thread was interrupted
-  # (Thread#raise, Thread#kill, Ctrl-C); normally the interrupting exception replaces it.
+  # Kept for compatibility: guest calls no longer raise it. An interrupt of the calling
+  # thread either raises its own exception (Thread#raise, Thread#kill, Ctrl-C) or, if it
+  # raises nothing, the call carries on.
   class Interrupt < Error; end
 
   # Fetching a page over HTTP failed (lib/stats_tracker/fetcher.rb).

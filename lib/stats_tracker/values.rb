@@ -5,7 +5,7 @@ require "date"
 module StatsTracker
   # Immutable results of the parser. Each is a keyword Struct frozen at birth:
   # == and #hash come from Struct, #to_h gives the JSON-ready shape of
-  # shared/fixtures/ghcr/expected.json (String keys, ISO dates).
+  # spec/fixtures/ghcr/expected.json (String keys, ISO dates).
 
   # Downloads on one day of the 30-day chart.
   DailyCount = Struct.new(:date, :count, keyword_init: true) do

@@ -36,7 +36,7 @@ RSpec.describe StatsTracker::Testing::KubeCluster do
 
   it "reaps the control plane when the Ruby process that started it is killed with SIGKILL" do
     script = <<~RUBY
-      require #{File.expand_path("../support/kube_cluster", __dir__).dump}
+      require #{File.expand_path("../../testing/kube_cluster", __dir__).dump}
       cluster = StatsTracker::Testing::KubeCluster.new.start
       puts JSON.generate(cluster.state)
       $stdout.flush

@@ -1,7 +1,6 @@
 # frozen_string_literal: true
 
 require "stringio"
-require_relative "support/load_path"
 require "stats_tracker/history"
 require "stats_tracker/operator/log"
 require "stats_tracker/operator/controller/metrics"

@@ -30,7 +30,13 @@ RSpec.describe "stats_tracker.gemspec" do
     expect(files.grep(%r{\Awasm/fuzz/|(\A|/)target/|\.(so|o|bundle)\z|Makefile\z})).to be_empty
   end
 
-  it "depends at run time on kubeclient only" do
-    expect(spec.runtime_dependencies.map(&:name)).to eq(["kubeclient"])
+  it "has no runtime dependency: kubeclient is the operator's, loaded only by it" do
+    expect(spec.runtime_dependencies).to be_empty
+    expect(spec.requirements.join).to include("kubeclient")
+  end
+
+  it "puts the operator on the gem's require paths" do
+    expect(spec.require_paths).to end_with(%w[lib operator/lib])
+    expect(files).to include("operator/lib/stats_tracker/operator.rb")
   end
 end

@@ -167,6 +167,16 @@ RSpec.describe "exe/stats-tracker" do
       expect(err).to include("stopped after 2 pages")
     end
 
+    it "fails with exit 4 when a listing page links back, printing no partial list" do
+      server.serve_listing(owner: "fluxcd", pages: %w[listing-fluxcd-page1.html listing-fluxcd-page2.html
+                                                      listing-fluxcd-page2.html])
+
+      out, err, code = fetch("--listing", "fluxcd")
+
+      expect([code, out]).to eq([4, ""])
+      expect(err).to include("listing page 3 links back to page 3")
+    end
+
     it "keeps only one repository's packages with --repo" do
       server.serve_listing(owner: "fluxcd", pages: %w[listing-fluxcd-page1.html listing-fluxcd-page2.html
                                                       listing-fluxcd-page3.html])

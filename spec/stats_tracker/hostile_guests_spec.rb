@@ -1,5 +1,6 @@
 # frozen_string_literal: true
 
+require "fileutils"
 require "tmpdir"
 require_relative "../fixtures/guests/build"
 
@@ -49,6 +50,20 @@ RSpec.describe "hostile guests" do
     result = StatsTracker::Wasi::Command.new(GuestBuild.wat("escape")).run(dirs: { "/data" => @readonly })
     expect(result.exit_code).not_to eq(0) # the WASI errno the host answered with
     expect(result.stdout).to be_empty
+  end
+
+  it "cannot escape a preopen with .. to a file that really exists there (path_open directly)" do
+    Dir.mktmpdir do |root|
+      # escape.wat opens ../../etc/passwd from its preopen: here that names a real file.
+      preopen = File.join(root, "a", "b")
+      FileUtils.mkdir_p([preopen, File.join(root, "etc")])
+      File.write(File.join(root, "etc", "passwd"), "outside-secret")
+      expect(File.read(File.join(preopen, "../../etc/passwd"))).to eq("outside-secret") # the host sees it
+      escape = StatsTracker::Wasi::Command.new(GuestBuild.wat("escape"))
+      result = escape.run(dirs: { "/data" => preopen })
+      expect(result.exit_code).not_to eq(0)
+      expect(result.stdout).not_to include("outside-secret")
+    end
   end
 
   it "cannot escape a preopen through a symlink pointing outside it" do

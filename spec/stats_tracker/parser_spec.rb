@@ -6,8 +6,6 @@ require "tmpdir"
 RSpec.describe StatsTracker::Parser do
   subject(:parser) { described_class.new }
 
-  expected = JSON.parse(File.read(File.join(GHCR_FIXTURES, "expected.json")))
-
   # expected.json's shape for whatever the parser returned or raised.
   def observed(parser, page, html)
     result = parser.public_send(page, html)
@@ -16,19 +14,26 @@ RSpec.describe StatsTracker::Parser do
     { "kind" => "error", "page" => page.to_s, "reason" => e.reason.to_s }
   end
 
-  describe "the shared corpus" do
+  # Every case of a corpus directory's expected.json, compared exactly.
+  def self.corpus_examples(dir)
+    expected = JSON.parse(File.read(File.join(dir, "expected.json")))
+
     it "covers every fixture file" do
-      files = Dir.children(GHCR_FIXTURES).reject { |f| %w[README.md expected.json].include?(f) }
+      files = Dir.children(dir).reject { |f| %w[README.md expected.json].include?(f) }
       expect(expected.keys).to match_array(files)
     end
 
     expected.each do |name, want|
       page = (want["kind"] == "error" ? want["page"] : want["kind"]).to_sym
       it "#{name}: #{page} gives exactly the expected result" do
-        expect(observed(parser, page, File.binread(File.join(GHCR_FIXTURES, name)))).to eq(want)
+        expect(observed(parser, page, File.binread(File.join(dir, name)))).to eq(want)
       end
     end
   end
+
+  describe("the project's corpus") { corpus_examples(GHCR_FIXTURES) }
+  describe("the hand-written extra cases") { corpus_examples(File.expand_path("../fixtures/ghcr-extra", __dir__)) }
+  AcceptanceCorpus.when_present { |dir| describe("the acceptance set in #{dir}") { corpus_examples(dir) } }
 
   describe "value objects" do
     let(:stats) { parser.package(File.binread(File.join(GHCR_FIXTURES, "package-small-42.html"))) }

@@ -10,15 +10,25 @@ RSpec.describe StatsTracker::Wasi::Command do
 
   let(:parser_command) { described_class.new(command_path) }
 
-  describe "the bundled p1 parser command over the shared corpus" do
-    expected.each do |name, want|
+  # Every case of a corpus directory, run through the command with the page in a read-only
+  # preopen; a reject exits with its reason's code (README of wasm/command).
+  def self.corpus_examples(dir)
+    JSON.parse(File.read(File.join(dir, "expected.json"))).each do |name, want|
       page = want["kind"] == "error" ? want["page"] : want["kind"]
       it "#{name}: prints exactly the expected JSON (file in a read-only preopen)" do
-        result = parser_command.run(args: ["--kind", page, "/pages/#{name}"], dirs: { "/pages" => GHCR_FIXTURES })
+        result = parser_command.run(args: ["--kind", page, "/pages/#{name}"], dirs: { "/pages" => dir })
         expect(JSON.parse(result.stdout)).to eq(want)
-        expect(result.exit_code).to(want["kind"] == "error" ? be_between(10, 20) : eq(0))
+        expect(result.exit_code).to eq(want["kind"] == "error" ? RejectReasons.exit_code(want["reason"]) : 0)
       end
     end
+  end
+
+  AcceptanceCorpus.when_present do |dir|
+    describe("the bundled p1 parser command over the acceptance set in #{dir}") { corpus_examples(dir) }
+  end
+
+  describe "the bundled p1 parser command over the project's corpus" do
+    corpus_examples(GHCR_FIXTURES)
 
     it "reads the page from stdin when no path is given" do
       html = File.binread(File.join(GHCR_FIXTURES, "package-987-no-chart-2023.html"))

@@ -203,8 +203,8 @@ extern "C" {
     fn libc_geteuid() -> u32;
 }
 
+/// The wasmtime this extension was built with, as Cargo.lock resolved it (build.rs):
+/// the cache key and StatsTracker.wasmtime_version cannot disagree with the build.
 pub fn wasmtime_version() -> &'static str {
-    // Pinned in Cargo.toml with `=`; kept here so the cache key and
-    // StatsTracker.wasmtime_version cannot disagree.
-    "48.0.8"
+    env!("STATS_TRACKER_WASMTIME_VERSION")
 }

@@ -1,9 +1,12 @@
 //! The one process-wide wasmtime `Engine` and the epoch ticker that gives every running
 //! guest a chance to notice its deadline or a cancellation.
 
-use std::sync::{Condvar, Mutex, OnceLock};
+use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::thread::Thread;
 use std::time::Duration;
 
+use crate::limits;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
 
 /// How often running guests are woken to check their deadline and cancel flag.
@@ -15,17 +18,19 @@ const TICK: Duration = Duration::from_millis(5);
 const DEFAULT_POOL_SLOTS: u32 = 64;
 /// Upper bound for STATS_TRACKER_POOL_SLOTS: each slot reserves about 8 GiB of address space.
 const MAX_POOL_SLOTS: u32 = 1024;
-/// What one slot must hold: the bundled parser component has 1 memory and a handful of core
-/// instances and tables (the main module plus wit-component's shims); a WASI command is
-/// one instance with one memory and one table. A component needing more fails to
-/// instantiate with a message saying which limit it crossed.
-const CORE_INSTANCES_PER_SLOT: u32 = 16;
-const MEMORIES_PER_SLOT: u32 = 2;
-const TABLES_PER_SLOT: u32 = 16;
+/// What one slot must hold: what the limiter lets one call create (see limits.rs).
+/// A component needing more fails to instantiate with a message saying which limit
+/// it crossed.
+const CORE_INSTANCES_PER_SLOT: u32 = limits::MAX_INSTANCES as u32;
+const MEMORIES_PER_SLOT: u32 = limits::MAX_MEMORIES as u32;
+const TABLES_PER_SLOT: u32 = limits::MAX_TABLES as u32;
 /// Bytes of each linear memory (and table) reset with memset instead of madvise when a slot
 /// is reused: the pages a small parse touches stay mapped, sparing a page fault each.
 /// Measured on the tiny page: 64 KiB 43 µs, none 50 µs, 256 KiB 48 µs, 1 MiB 62 µs.
 const KEEP_RESIDENT: usize = 64 * 1024;
+/// How deep guest recursion may go, and the fiber stack it runs on.
+const MAX_WASM_STACK: usize = 512 * 1024;
+const ASYNC_STACK: usize = 2 * 1024 * 1024;
 /// wasm32 memories cannot exceed 4 GiB, so this is the largest memory_limit that means
 /// anything; a pool slot must be able to grow that far.
 pub const MAX_MEMORY_BYTES: usize = 1 << 32;
@@ -46,6 +51,12 @@ fn base_config() -> Config {
     config.cranelift_opt_level(OptLevel::Speed);
     config.wasm_backtrace_max_frames(std::num::NonZeroUsize::new(64));
     config.parallel_compilation(true);
+    // Guests run on wasmtime's fiber stacks (async calls), never on the caller's: a Ruby
+    // Fiber or a small-stack thread leaves less native stack than a guest may use, and
+    // overflowing that would hit the caller's guard page instead of wasmtime's check.
+    // The stack's size minus max_wasm_stack is what host calls get.
+    config.max_wasm_stack(MAX_WASM_STACK);
+    config.async_stack_size(ASYNC_STACK);
     // Already wasmtime's default; stated because the per-call cost depends on it: a
     // memory's initial image is mapped copy-on-write instead of copied.
     config.memory_init_cow(true);
@@ -76,6 +87,8 @@ fn pooling_config(slots: u32) -> PoolingAllocationConfig {
         // memory_limit is enforced per call by our ResourceLimiter; the pool only has to
         // allow any limit a wasm32 memory can reach.
         .max_memory_size(MAX_MEMORY_BYTES)
+        // One fiber stack per running call: guests run on stacks wasmtime owns.
+        .total_stacks(slots)
         .linear_memory_keep_resident(KEEP_RESIDENT)
         .table_keep_resident(KEEP_RESIDENT);
     pool
@@ -120,80 +133,95 @@ pub fn pool_slots() -> Result<u32, String> {
     shared().map(|shared| shared.pool_slots)
 }
 
-/// Counts calls currently executing wasm; the ticker only runs while it is non-zero so
-/// an idle process has no timer wake-ups.
+/// The epoch ticker of one process: counts calls currently running guests, and its
+/// thread only ticks while that count is non-zero, so an idle process has no timer
+/// wake-ups. A forked child gets a fresh one (the parent's thread does not exist there,
+/// and the parent's running calls never end there).
 struct Ticker {
-    active: Mutex<TickerState>,
-    wake: Condvar,
+    pid: u32,
+    active: AtomicUsize,
+    thread: Mutex<Option<Thread>>,
 }
 
-struct TickerState {
-    active: usize,
-    /// Process that spawned the ticker thread: a forked child has no such thread.
-    owner_pid: Option<u32>,
+static TICKER: AtomicPtr<Ticker> = AtomicPtr::new(std::ptr::null_mut());
+
+/// This process's ticker; earlier generations are leaked (guards may point at them).
+fn ticker() -> &'static Ticker {
+    let pid = std::process::id();
+    let current = TICKER.load(Ordering::Acquire);
+    // SAFETY: TICKER only ever holds null or a pointer from Box::leak, never freed.
+    if let Some(ticker) = unsafe { current.as_ref() } {
+        if ticker.pid == pid {
+            return ticker;
+        }
+    }
+    let fresh: &'static mut Ticker = Box::leak(Box::new(Ticker {
+        pid,
+        active: AtomicUsize::new(0),
+        thread: Mutex::new(None),
+    }));
+    let fresh_ptr: *mut Ticker = fresh;
+    match TICKER.compare_exchange(current, fresh_ptr, Ordering::AcqRel, Ordering::Acquire) {
+        Ok(_) => fresh,
+        // SAFETY: as above, a leaked, never-freed Ticker.
+        Err(winner) => match unsafe { winner.as_ref() } {
+            Some(ticker) => ticker,
+            None => fresh,
+        },
+    }
 }
 
-static TICKER: Ticker = Ticker {
-    active: Mutex::new(TickerState {
-        active: 0,
-        owner_pid: None,
-    }),
-    wake: Condvar::new(),
-};
-
-/// Registration of one running call with the ticker; dropping it unregisters.
-pub struct TickGuard(());
-
-impl TickGuard {
-    pub fn start() -> Self {
-        let mut state = TICKER
-            .active
+impl Ticker {
+    /// The ticking thread, started on first use. Without it no deadline could ever
+    /// fire, so failing to start it fails the call.
+    fn thread(&'static self) -> Result<Thread, String> {
+        let mut thread = self
+            .thread
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let pid = std::process::id();
-        if state.owner_pid != Some(pid) {
-            // After fork() the parent's ticker thread does not exist in the child.
-            if std::thread::Builder::new()
-                .name("stats_tracker-epoch".into())
-                .spawn(tick_loop)
-                .is_ok()
-            {
-                state.owner_pid = Some(pid);
-            }
+        if let Some(running) = thread.as_ref() {
+            return Ok(running.clone());
         }
-        state.active += 1;
-        TICKER.wake.notify_all();
-        TickGuard(())
+        let spawned = std::thread::Builder::new()
+            .name("stats_tracker-epoch".into())
+            .spawn(move || self.tick_loop())
+            .map_err(|e| format!("cannot start the epoch ticker thread: {e}"))?;
+        let handle = spawned.thread().clone();
+        *thread = Some(handle.clone());
+        Ok(handle)
+    }
+
+    fn tick_loop(&self) {
+        let Ok(engine) = engine() else { return };
+        loop {
+            if self.active.load(Ordering::Acquire) == 0 {
+                // An unpark between the load and here makes park return at once.
+                std::thread::park();
+                continue;
+            }
+            std::thread::sleep(TICK);
+            engine.increment_epoch();
+        }
+    }
+}
+
+/// Registration of one running call with the ticker; dropping it unregisters.
+pub struct TickGuard(&'static Ticker);
+
+impl TickGuard {
+    pub fn start() -> Result<Self, String> {
+        let ticker = ticker();
+        let thread = ticker.thread()?;
+        if ticker.active.fetch_add(1, Ordering::AcqRel) == 0 {
+            thread.unpark();
+        }
+        Ok(TickGuard(ticker))
     }
 }
 
 impl Drop for TickGuard {
     fn drop(&mut self) {
-        let mut state = TICKER
-            .active
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        state.active = state.active.saturating_sub(1);
-    }
-}
-
-fn tick_loop() {
-    let Ok(engine) = engine() else { return };
-    loop {
-        {
-            let mut state = TICKER
-                .active
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            while state.active == 0 {
-                state = TICKER
-                    .wake
-                    .wait(state)
-                    .unwrap_or_else(|poisoned| poisoned.into_inner());
-            }
-        }
-        std::thread::sleep(TICK);
-        engine.increment_epoch();
+        self.0.active.fetch_sub(1, Ordering::AcqRel);
     }
 }
 

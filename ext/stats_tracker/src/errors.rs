@@ -15,7 +15,6 @@ pub enum HostError {
     Compile(String),
     Trap(String),
     Timeout(String),
-    Cancelled,
     ResourceLimit(String),
     Argument(String),
     /// A bug on our side (e.g. a caught panic); never the guest's doing.
@@ -36,15 +35,8 @@ impl HostError {
     /// guest turned it into (e.g. a Rust guest aborts with `unreachable` when an
     /// allocation is refused).
     pub fn from_run(err: &wasmtime::Error, seen: &Observed) -> HostError {
-        match err.downcast_ref::<Stopped>() {
-            Some(Stopped::TimedOut) => {
-                return HostError::Timeout(format!(
-                    "guest exceeded its timeout of {}s",
-                    seen.timeout
-                ))
-            }
-            Some(Stopped::Cancelled) => return HostError::Cancelled,
-            None => {}
+        if let Some(Stopped::TimedOut) = err.downcast_ref::<Stopped>() {
+            return HostError::Timeout(format!("guest exceeded its timeout of {}s", seen.timeout));
         }
         if seen.output_overflowed || err.is::<OutputLimitExceeded>() {
             return HostError::ResourceLimit(format!(
@@ -78,7 +70,6 @@ impl HostError {
             HostError::Compile(m) => ("CompileError", m),
             HostError::Trap(m) => ("TrapError", m),
             HostError::Timeout(m) => ("TimeoutError", m),
-            HostError::Cancelled => ("Interrupt", Stopped::Cancelled.to_string()),
             HostError::ResourceLimit(m) => ("ResourceLimitError", m),
             HostError::Argument(m) => return raise_now(ruby.exception_arg_error(), m),
             HostError::Internal(m) => ("Error", format!("internal error in stats_tracker: {m}")),

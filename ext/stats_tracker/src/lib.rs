@@ -6,6 +6,7 @@ mod call;
 mod compile;
 mod engine;
 mod errors;
+mod executor;
 mod gc_pressure;
 mod gvl;
 mod limits;

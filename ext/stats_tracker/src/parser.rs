@@ -15,6 +15,7 @@ use crate::slots::Slot;
 wasmtime::component::bindgen!({
     world: "ghcr-parser",
     path: "../../wasm/wit",
+    exports: { default: async },
 });
 
 pub use stats_tracker::ghcr::types::{Listing, PackageStats, RejectReason, VersionDownloads};
@@ -53,7 +54,7 @@ impl ParserComponent {
         let mut linker: Linker<ComponentState> = Linker::new(engine);
         // Rust's std on wasip2 imports wasi:cli/io/clocks/... even if unused; they are
         // backed by an empty context (no env, args, dirs, sockets; stdout discarded).
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .map_err(|e| HostError::Internal(format!("{e:#}")))?;
         let range = component.image_range();
         let image_size = (range.end as usize).saturating_sub(range.start as usize);
@@ -73,14 +74,17 @@ impl ParserComponent {
     }
 
     /// Instantiates into a fresh store, runs `f`, and classifies any failure.
-    pub fn call<R>(
+    pub async fn call<R, F>(
         &self,
         limits: &CallLimits,
         control: &CallControl,
-        f: impl FnOnce(&GhcrParser, &mut Store<ComponentState>) -> wasmtime::Result<R>,
-    ) -> Result<R, HostError> {
+        f: F,
+    ) -> Result<R, HostError>
+    where
+        F: AsyncFnOnce(&GhcrParser, &mut Store<ComponentState>) -> wasmtime::Result<R>,
+    {
         // Held until the store is dropped, which returns the instance to the pool.
-        let _slot = Slot::acquire(control, limits.timeout)?;
+        let _slot = Slot::acquire(control).await?;
         let stderr = CappedOutput::new(STDERR_CAP);
         let ctx = WasiCtxBuilder::new()
             .stderr(stderr.clone())
@@ -99,10 +103,11 @@ impl ParserComponent {
         store.limiter(|state| &mut state.cap);
         control.arm(&mut store);
         let outcome = {
-            let _ticking = TickGuard::start();
-            self.pre
-                .instantiate(&mut store)
-                .and_then(|parser| f(&parser, &mut store))
+            let _ticking = TickGuard::start().map_err(HostError::Internal)?;
+            match self.pre.instantiate_async(&mut store).await {
+                Ok(parser) => f(&parser, &mut store).await,
+                Err(err) => Err(err),
+            }
         };
         let memory_cap_hit = store.data().cap.was_hit();
         drop(store);
@@ -118,49 +123,63 @@ impl ParserComponent {
         })
     }
 
-    pub fn package(
+    pub async fn package(
         &self,
         html: &[u8],
         limits: &CallLimits,
         control: &CallControl,
     ) -> Result<Result<PackageStats, RejectReason>, HostError> {
-        self.call(limits, control, |parser, store| {
-            parser.stats_tracker_ghcr_parse().call_package(store, html)
+        self.call(limits, control, async |parser, store| {
+            parser
+                .stats_tracker_ghcr_parse()
+                .call_package(store, html)
+                .await
         })
+        .await
     }
 
-    pub fn versions(
+    pub async fn versions(
         &self,
         html: &[u8],
         limits: &CallLimits,
         control: &CallControl,
     ) -> Result<Result<Vec<VersionDownloads>, RejectReason>, HostError> {
-        self.call(limits, control, |parser, store| {
-            parser.stats_tracker_ghcr_parse().call_versions(store, html)
+        self.call(limits, control, async |parser, store| {
+            parser
+                .stats_tracker_ghcr_parse()
+                .call_versions(store, html)
+                .await
         })
+        .await
     }
 
-    pub fn listing(
+    pub async fn listing(
         &self,
         html: &[u8],
         limits: &CallLimits,
         control: &CallControl,
     ) -> Result<Result<Listing, RejectReason>, HostError> {
-        self.call(limits, control, |parser, store| {
-            parser.stats_tracker_ghcr_parse().call_listing(store, html)
+        self.call(limits, control, async |parser, store| {
+            parser
+                .stats_tracker_ghcr_parse()
+                .call_listing(store, html)
+                .await
         })
+        .await
     }
 
-    pub fn max_input_bytes(
+    pub async fn max_input_bytes(
         &self,
         limits: &CallLimits,
         control: &CallControl,
     ) -> Result<u64, HostError> {
-        self.call(limits, control, |parser, store| {
+        self.call(limits, control, async |parser, store| {
             parser
                 .stats_tracker_ghcr_parse()
                 .call_max_input_bytes(store)
+                .await
         })
+        .await
     }
 }
 

@@ -1,7 +1,8 @@
 //! Ruby classes under StatsTracker::Native. Thin: copy arguments out of Ruby objects,
-//! hand them to the Rust side through `released::run`, build plain Ruby values from
+//! hand them to the Rust side through `released`, build plain Ruby values from
 //! the result. The value objects (lib/stats_tracker/values.rb) are made in Ruby.
 
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -57,20 +58,17 @@ impl RbParserComponent {
     /// What every typed parse shares: copy the page out of Ruby, run the guest with the GVL
     /// released under this call's limits, then build Ruby values once the GVL is held again.
     /// A reject becomes its reason Symbol (the Ruby side raises ParseError from it).
-    fn parse_with<T>(
+    fn parse_with<T, Fut>(
         ruby: &Ruby,
         rb_self: &Self,
         html: RString,
         (timeout, memory_limit): (f64, usize),
-        call: impl FnOnce(
-                &ParserComponent,
-                &[u8],
-                &CallLimits,
-                &CallControl,
-            ) -> Result<Result<T, RejectReason>, HostError>
-            + Send,
+        call: impl FnOnce(Arc<ParserComponent>, Vec<u8>, CallLimits, CallControl) -> Fut,
         to_ruby: impl FnOnce(T) -> Value,
-    ) -> Result<Value, Error> {
+    ) -> Result<Value, Error>
+    where
+        Fut: Future<Output = Result<Result<T, RejectReason>, HostError>> + Send,
+    {
         let limits = CallLimits {
             timeout,
             memory_limit,
@@ -78,9 +76,8 @@ impl RbParserComponent {
         let html = copy_bytes(html);
         let control = CallControl::new(limits.timeout);
         let parser = Arc::clone(&rb_self.inner);
-        let outcome = released::run(ruby, control.cancel_flag(), || {
-            call(&parser, &html, &limits, &control)
-        })?;
+        let outcome =
+            released::run_call(ruby, &control, call(parser, html, limits, control.clone()))?;
         Ok(match outcome {
             Err(reason) => reason_symbol(ruby, reason),
             Ok(value) => to_ruby(value),
@@ -99,7 +96,9 @@ impl RbParserComponent {
             rb_self,
             html,
             (timeout, memory_limit),
-            ParserComponent::package,
+            |parser, html, limits, control| async move {
+                parser.package(&html, &limits, &control).await
+            },
             |stats| {
                 let days = stats
                     .last_thirty_days
@@ -121,7 +120,9 @@ impl RbParserComponent {
             rb_self,
             html,
             (timeout, memory_limit),
-            ParserComponent::versions,
+            |parser, html, limits, control| async move {
+                parser.versions(&html, &limits, &control).await
+            },
             |rows| {
                 ruby.ary_from_iter(rows.into_iter().map(|v| (v.tag, v.downloads)))
                     .into_value_with(ruby)
@@ -141,7 +142,9 @@ impl RbParserComponent {
             rb_self,
             html,
             (timeout, memory_limit),
-            ParserComponent::listing,
+            |parser, html, limits, control| async move {
+                parser.listing(&html, &limits, &control).await
+            },
             |listing| {
                 let packages: RArray = ruby
                     .ary_from_iter(listing.packages.into_iter().map(|p| (p.name, p.repository)));
@@ -164,8 +167,8 @@ impl RbParserComponent {
             CallControl::new(timeout),
         );
         let parser = Arc::clone(&rb_self.inner);
-        released::run(ruby, control.cancel_flag(), || {
-            parser.max_input_bytes(&limits, &control)
+        released::run_call(ruby, &control, async {
+            parser.max_input_bytes(&limits, &control).await
         })
     }
 }
@@ -220,7 +223,8 @@ impl RbWasiModule {
         };
         let control = CallControl::new(timeout);
         let command = Arc::clone(&rb_self.inner);
-        let output = released::run(ruby, control.cancel_flag(), || command.run(spec, &control))?;
+        let output =
+            released::run_call(ruby, &control, async { command.run(spec, &control).await })?;
         let result = ruby.ary_new_capa(3);
         result.push(output.exit_code)?;
         result.push(ruby.str_from_slice(&output.stdout))?;

@@ -1,76 +1,113 @@
 //! Admission to the pooling allocator: at most `engine::pool_slots()` stores hold an
 //! instance at once, so instantiation never fails with wasmtime's pool-exhausted error;
-//! a call beyond that waits here (without the GVL) for a slot, and the wait counts
-//! against its timeout and ends on Thread#raise / Thread#kill / Timeout like the guest.
+//! a call beyond that waits here for a slot, and the wait counts against its timeout
+//! and pauses on Thread#raise / Thread#kill / Timeout like the guest itself.
+//!
+//! The waiting belongs to one process: a forked child starts fresh, since a lock held
+//! at the fork by one of the parent's other threads would never be released there.
+//! Slots those threads held stay taken in the child: wasmtime's pool was copied with
+//! them in use, and nothing in the child can return them.
 
-use std::sync::{Condvar, Mutex};
-use std::time::Duration;
+use std::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::sync::Notify;
 
 use crate::call::CallControl;
 use crate::engine;
 use crate::errors::HostError;
 
-/// How often a waiting call re-checks its cancel flag and deadline: the unblocking
-/// function must stay async-signal-safe, so it cannot notify this condvar.
-const POLL: Duration = Duration::from_millis(5);
+/// Longest a waiter sleeps between looks at the count.
+const RECHECK: Duration = Duration::from_millis(50);
 
-struct Slots {
-    in_use: Mutex<u32>,
-    freed: Condvar,
+struct Pool {
+    pid: u32,
+    in_use: AtomicU32,
+    freed: Notify,
 }
 
-static SLOTS: Slots = Slots {
-    in_use: Mutex::new(0),
-    freed: Condvar::new(),
-};
+impl Pool {
+    fn try_take(&self, capacity: u32) -> bool {
+        self.in_use
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < capacity).then_some(n + 1)
+            })
+            .is_ok()
+    }
+}
+
+static POOL: AtomicPtr<Pool> = AtomicPtr::new(std::ptr::null_mut());
+
+/// This process's slot count, made on first use in each process. Earlier generations
+/// are leaked on purpose: slots of a parent's threads may still point at them.
+fn pool() -> &'static Pool {
+    let pid = std::process::id();
+    let current = POOL.load(Ordering::Acquire);
+    // SAFETY: POOL only ever holds null or a pointer from Box::leak, never freed.
+    if let Some(pool) = unsafe { current.as_ref() } {
+        if pool.pid == pid {
+            return pool;
+        }
+    }
+    // SAFETY: as above.
+    let inherited = unsafe { current.as_ref() }.map_or(0, |old| old.in_use.load(Ordering::Acquire));
+    let fresh: &'static mut Pool = Box::leak(Box::new(Pool {
+        pid,
+        in_use: AtomicU32::new(inherited),
+        freed: Notify::new(),
+    }));
+    let fresh_ptr: *mut Pool = fresh;
+    match POOL.compare_exchange(current, fresh_ptr, Ordering::AcqRel, Ordering::Acquire) {
+        Ok(_) => fresh,
+        // Another thread of this process installed one first: use that one.
+        // SAFETY: as above, a leaked, never-freed Pool.
+        Err(winner) => match unsafe { winner.as_ref() } {
+            Some(pool) => pool,
+            None => fresh,
+        },
+    }
+}
 
 /// One store's right to instantiate; dropping it (after the store) frees the slot.
 pub struct Slot {
-    counted: bool,
+    pool: Option<&'static Pool>,
 }
 
 impl Slot {
     /// Waits for a free slot. Without a pool there is nothing to wait for.
-    pub fn acquire(control: &CallControl, timeout: f64) -> Result<Slot, HostError> {
+    pub async fn acquire(control: &CallControl) -> Result<Slot, HostError> {
         let capacity = engine::pool_slots().map_err(HostError::Internal)?;
         if capacity == 0 {
-            return Ok(Slot { counted: false });
+            return Ok(Slot { pool: None });
         }
-        let mut in_use = SLOTS
-            .in_use
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        while *in_use >= capacity {
-            if control.was_cancelled() {
-                return Err(HostError::Cancelled);
+        let pool = pool();
+        loop {
+            // Registered as a waiter before trying, so a release in between wakes us.
+            let mut freed = std::pin::pin!(pool.freed.notified());
+            freed.as_mut().enable();
+            if pool.try_take(capacity) {
+                return Ok(Slot { pool: Some(pool) });
             }
             if control.expired() {
                 return Err(HostError::Timeout(format!(
-                    "guest exceeded its timeout of {timeout}s waiting for one of {capacity} instance slots \
-                     (STATS_TRACKER_POOL_SLOTS)"
+                    "guest exceeded its timeout of {}s waiting for one of {capacity} instance slots \
+                     (STATS_TRACKER_POOL_SLOTS)",
+                    control.timeout_seconds()
                 )));
             }
-            in_use = SLOTS
-                .freed
-                .wait_timeout(in_use, POLL)
-                .map(|(guard, _)| guard)
-                .unwrap_or_else(|poisoned| poisoned.into_inner().0);
+            // Woken by a release, or by the deadline to report the timeout; the short
+            // bound only guards against a lost wake-up.
+            let wake_by = control.deadline().min(Instant::now() + RECHECK);
+            let _ = tokio::time::timeout_at(wake_by.into(), freed).await;
         }
-        *in_use += 1;
-        Ok(Slot { counted: true })
     }
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        if !self.counted {
-            return;
+        if let Some(pool) = self.pool {
+            pool.in_use.fetch_sub(1, Ordering::AcqRel);
+            pool.freed.notify_one();
         }
-        let mut in_use = SLOTS
-            .in_use
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        *in_use = in_use.saturating_sub(1);
-        SLOTS.freed.notify_one();
     }
 }

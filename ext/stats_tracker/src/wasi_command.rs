@@ -57,7 +57,7 @@ impl WasiCommand {
             ));
         }
         let mut linker: Linker<P1State> = Linker::new(engine);
-        wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |state| &mut state.wasi)
+        wasmtime_wasi::p1::add_to_linker_async(&mut linker, |state| &mut state.wasi)
             .map_err(|e| HostError::Internal(format!("{e:#}")))?;
         let range = module.image_range();
         let image_size = (range.end as usize).saturating_sub(range.start as usize);
@@ -71,7 +71,7 @@ impl WasiCommand {
         self.image_size
     }
 
-    pub fn run(&self, spec: RunSpec, control: &CallControl) -> Result<RunOutput, HostError> {
+    pub async fn run(&self, spec: RunSpec, control: &CallControl) -> Result<RunOutput, HostError> {
         let stdout = CappedOutput::new(spec.output_limit);
         let stderr = CappedOutput::new(spec.output_limit);
         let mut builder = WasiCtxBuilder::new();
@@ -100,7 +100,7 @@ impl WasiCommand {
                 .map_err(|e| HostError::Argument(format!("cannot preopen {host:?}: {e:#}")))?;
         }
         // Held until the store is dropped, which returns the instance to the pool.
-        let _slot = Slot::acquire(control, spec.timeout)?;
+        let _slot = Slot::acquire(control).await?;
         let engine = self.pre.module().engine();
         let mut store = Store::new(
             engine,
@@ -113,12 +113,14 @@ impl WasiCommand {
         control.arm(&mut store);
 
         let outcome = {
-            let _ticking = TickGuard::start();
-            self.pre.instantiate(&mut store).and_then(|instance| {
-                instance
-                    .get_typed_func::<(), ()>(&mut store, "_start")?
-                    .call(&mut store, ())
-            })
+            let _ticking = TickGuard::start().map_err(HostError::Internal)?;
+            match self.pre.instantiate_async(&mut store).await {
+                Ok(instance) => match instance.get_typed_func::<(), ()>(&mut store, "_start") {
+                    Ok(start) => start.call_async(&mut store, ()).await,
+                    Err(err) => Err(err),
+                },
+                Err(err) => Err(err),
+            }
         };
         let observed = Observed {
             memory_limit: spec.memory_limit,

@@ -2,6 +2,7 @@
 
 require "optparse"
 require_relative "../fetcher"
+require_relative "../listing_chain"
 require_relative "history_access"
 
 module StatsTracker
@@ -174,21 +175,18 @@ module StatsTracker
       end
 
       def listing(owner)
-        packages = []
-        number = 1
-        @settings[:max_pages].times do
-          @console.progress.update("#{owner}: listing page #{number} (#{packages.size} packages so far)")
+        read = 0
+        chain = ListingChain.new(max_pages: @settings[:max_pages], read_page: lambda { |number|
+          @console.progress.update("#{owner}: listing page #{number} (#{read} packages so far)")
           page = fetched { fetcher.listing_page(owner: owner, owner_type: @settings[:owner_type], page: number) }
-          result = parser.listing(page.body)
-          packages.concat(result.packages)
-          following = result.next_page
-          return listing_result(packages, nil) if following.nil?
-          raise ChainError, "#{@current_url} links back to page #{following}" unless following > number
+          parser.listing(page.body).tap { |result| read += result.packages.size }
+        })
+        listing_result(chain.read, nil)
+      rescue IncompleteListingError => e
+        raise unless e.reason == :page_limit
 
-          number = following
-        end
         @console.warn("stopped after #{@settings[:max_pages]} pages; next_page says where to go on")
-        listing_result(packages, number)
+        listing_result(e.packages, e.next_page)
       end
 
       def listing_result(packages, next_page)

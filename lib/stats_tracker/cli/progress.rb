@@ -11,10 +11,6 @@ module StatsTracker
         @shown = false
       end
 
-      def enabled?
-        @enabled
-      end
-
       def update(message)
         return unless @enabled
 

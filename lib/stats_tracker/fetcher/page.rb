@@ -22,10 +22,6 @@ module StatsTracker
         status == 304
       end
 
-      def ok?
-        status == 200
-      end
-
       def inspect
         "#<#{self.class.name} status=#{status} url=#{url} bytes=#{body.bytesize} etag=#{etag.inspect}>"
       end

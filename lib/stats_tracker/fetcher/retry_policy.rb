@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "time"
+require_relative "../backoff"
 
 module StatsTracker
   class Fetcher
@@ -20,6 +21,7 @@ module StatsTracker
         @max_delay = max_delay.to_f
         @max_wait = max_wait.to_f
         @random = random
+        @backoff = Backoff.new(base: @base_delay, cap: @max_delay, random: random)
       end
 
       def retryable_status?(status)
@@ -32,9 +34,7 @@ module StatsTracker
         return nil if attempt >= max_retries
         return nil if retry_after && retry_after > max_wait
 
-        ceiling = [base_delay * (2**attempt), max_delay].min
-        # "Equal jitter": at least half the backoff, so waits still grow, plus a random half.
-        backoff = (ceiling / 2) + (@random.rand * ceiling / 2)
+        backoff = @backoff.delay(attempt)
         retry_after ? retry_after + (@random.rand * base_delay) : backoff
       end
 

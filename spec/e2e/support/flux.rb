@@ -1,18 +1,18 @@
 # frozen_string_literal: true
 
 require "fileutils"
-require_relative "../../support/kube/components/component"
-require_relative "../../support/kube/free_port"
+require_relative "../../../testing/kube/components/component"
+require_relative "../../../testing/kube/free_port"
 require_relative "node/http_probe"
 
 module StatsTracker
   module E2E
     # Flux's source-controller and kustomize-controller, built from the Go module proxy
-    # (spec/support/flux/build.sh), run as host processes with KUBECONFIG, the way envtest runs
+    # (testing/flux/build.sh), run as host processes with KUBECONFIG, the way envtest runs
     # controllers: they only talk to the API server, the registry and each other, so running them
     # as Pods would add two more images to build and push without testing anything of ours.
     class Flux
-      BUILD = File.expand_path("../../support/flux/build.sh", __dir__)
+      BUILD = File.expand_path("../../../testing/flux/build.sh", __dir__)
       NAMESPACE = "flux-system"
 
       # One controller process; its health endpoint says when it is up.
@@ -38,7 +38,7 @@ module StatsTracker
       end
 
       def self.missing_pieces
-        system(BUILD, "--check", err: File::NULL) ? [] : ["Flux controllers (spec/support/flux/build.sh)"]
+        system(BUILD, "--check", err: File::NULL) ? [] : ["Flux controllers (testing/flux/build.sh)"]
       end
 
       def initialize(node:)

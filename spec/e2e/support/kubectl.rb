@@ -1,7 +1,7 @@
 # frozen_string_literal: true
 
 require "json"
-require_relative "../../support/kube/wait"
+require_relative "../../../testing/kube/wait"
 
 module StatsTracker
   module E2E

@@ -1,6 +1,5 @@
 # frozen_string_literal: true
 
-require_relative "../support/load_path"
 require "stats_tracker/operator/controller/metrics"
 
 RSpec.describe StatsTracker::Operator::Controller::Metrics do

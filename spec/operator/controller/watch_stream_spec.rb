@@ -2,7 +2,6 @@
 
 require "socket"
 require "json"
-require_relative "../support/load_path"
 require "stats_tracker/operator/controller/watch_stream"
 require "stats_tracker/operator/kube/connection"
 

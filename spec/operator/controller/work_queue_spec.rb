@@ -1,12 +1,12 @@
 # frozen_string_literal: true
 
-require_relative "../support/load_path"
 require "stats_tracker/operator/controller/work_queue"
+require "stats_tracker/operator/controller/object_key"
 
 RSpec.describe StatsTracker::Operator::Controller::WorkQueue do
   let(:now) { [100.0] }
   let(:clock) { -> { now[0] } }
-  let(:backoff) { StatsTracker::Operator::Controller::Backoff.new(base: 1, cap: 8, random: Random.new(1)) }
+  let(:backoff) { StatsTracker::Backoff.new(base: 1, cap: 8, random: Random.new(1)) }
   let(:queue) { described_class.new(backoff: backoff, clock: clock) }
 
   it "queues a key once however often it is added" do
@@ -38,13 +38,53 @@ RSpec.describe StatsTracker::Operator::Controller::WorkQueue do
     expect(queue.get(timeout: 0)).to be_nil
   end
 
-  it "an immediate add replaces a pending delayed one" do
-    queue.add_after("a", 10)
+  it "hands out ready keys round-robin across namespaces" do
+    key = StatsTracker::Operator::Controller::ObjectKey
+    (1..4).each { |i| queue.add(key.new(:leaf, "big", "l#{i}")) }
+    queue.add(key.new(:leaf, "small", "s1"))
+    queue.add(key.new(:leaf, "other", "o1"))
+    order = Array.new(6) { queue.get(timeout: 0).then { |k| "#{k.namespace}/#{k.name}" } }
+    expect(order).to eq(%w[big/l1 small/s1 other/o1 big/l2 big/l3 big/l4])
+    expect(queue.depth).to eq(0)
+  end
+
+  it "keeps a pending retry when the key is added now or aggregated sooner" do
+    queue.retry_after("a", 16)
     queue.add("a")
+    queue.add_after("a", 1, reason: :aggregate)
     expect(queue.get(timeout: 0)).to eq("a")
     queue.done("a")
-    now[0] += 11
-    expect(queue.get(timeout: 0)).to be_nil
+    now[0] += 1
+    expect(queue.get(timeout: 0)).to eq("a")
+    queue.done("a")
+    expect(queue.next_due("a")).to eq([:retry, 15.0])
+    now[0] += 15
+    expect(queue.get(timeout: 0)).to eq("a")
+    queue.done("a")
+    expect(queue.next_due("a")).to be_nil
+  end
+
+  it "keeps a schedule made while the key is queued or being processed" do
+    queue.add("a")
+    queue.add_after("a", 30, reason: :interval)
+    expect(queue.get(timeout: 0)).to eq("a")
+    queue.add_after("a", 10, reason: :aggregate)
+    queue.done("a")
+    expect(queue.next_due("a")).to eq([:aggregate, 10.0])
+    now[0] += 30
+    expect(queue.get(timeout: 0)).to eq("a")
+    queue.done("a")
+    expect(queue.next_due("a")).to be_nil
+  end
+
+  it "replaces a retry with the latest failure's and drops it on success" do
+    queue.retry_after("a", 5)
+    queue.retry_after("a", 50)
+    expect(queue.pending("a", :retry)).to eq(50.0)
+    queue.add_after("a", 3600, reason: :interval)
+    queue.forget("a")
+    expect(queue.pending("a", :retry)).to be_nil
+    expect(queue.next_due("a")).to eq([:interval, 3600.0])
   end
 
   it "backs off per key, exponentially with jitter, up to the cap, and forgets on success" do

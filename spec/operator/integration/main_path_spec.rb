@@ -101,7 +101,7 @@ RSpec.describe "operator main path", kube: true do
   it "re-reads every package after its interval without being asked" do
     counts = serve_fluxcd(pages)
     start_operator(pages)
-    apply_project("fluxcd", interval: "2s", include: ["flagger*"])
+    apply_project("fluxcd", interval: "1m", include: ["flagger*"])
     wait_project_ready("fluxcd", packages: 3)
     expect(leaves.map { |l| l.dig(:spec, :package) }).to match_array(%w[flagger flagger-loadtester flagger-arm64])
 

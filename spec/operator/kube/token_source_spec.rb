@@ -37,5 +37,32 @@ RSpec.describe StatsTracker::Operator::Kube::TokenSource do
         expect { api.list(namespace: namespace) }.to raise_error(Kubeclient::HttpError) { |e| expect(e.error_code).to eq(403) }
       end
     end
+
+    # Workers share one ResourceApi; a header Hash changed under a request another thread is
+    # sending can go out with the wrong token or raise mid-iteration. A rotated token gets a
+    # client of its own instead.
+    it "never changes the headers of a client that is already in use when the token rotates" do
+      Dir.mktmpdir do |dir|
+        path = File.join(dir, "token")
+        File.write(path, "first-token")
+        conn = StatsTracker::Operator::Kube::Connection.new(
+          server: kube.api_url, ssl_options: { ca_file: kube.ssl_options[:ca_file], verify_ssl: OpenSSL::SSL::VERIFY_PEER },
+          auth_options: { bearer_token_file: path }
+        )
+        clients = []
+        allow(conn).to receive(:client).and_wrap_original { |m, **kw| m.call(**kw).tap { |c| clients << c } }
+        api = StatsTracker::Operator::Kube::ResourceApi.new(connection: conn, kind: "Lease", plural: "leases",
+                                                            group: "coordination.k8s.io")
+        expect { api.list(namespace: namespace) }.to raise_error(Kubeclient::HttpError)
+        seen = clients.to_h { |c| [c, c.headers[:Authorization]] }
+
+        File.write(path, "second-token")
+        File.utime(Time.now + 5, Time.now + 5, path)
+        expect { api.list(namespace: namespace) }.to raise_error(Kubeclient::HttpError)
+
+        seen.each { |client, header| expect(client.headers[:Authorization]).to eq(header) }
+        expect(clients.map { |c| c.headers[:Authorization] }).to include("Bearer second-token")
+      end
+    end
   end
 end

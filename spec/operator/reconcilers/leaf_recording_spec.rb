@@ -1,6 +1,5 @@
 # frozen_string_literal: true
 
-require_relative "../support/load_path"
 require "stats_tracker/operator/reconcilers/leaf"
 
 # The Leaf reconciler's one call into the history store's recorder: every page it reads is

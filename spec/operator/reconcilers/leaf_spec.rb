@@ -1,6 +1,5 @@
 # frozen_string_literal: true
 
-require_relative "../support/load_path"
 require "stats_tracker/operator/reconcilers/leaf"
 
 # The Leaf reconciler with the real world it talks to: the real Fetcher over HTTP to the local
@@ -121,5 +120,12 @@ RSpec.describe StatsTracker::Operator::Reconcilers::Leaf do
     expect(reconciler.progress_status(leaf)[:conditions].map { |c| [c[:type], c[:status]] })
       .to contain_exactly(%w[Reconciling True], %w[Ready Unknown])
     expect(reconciler.progress_status(leaf(status: good_status))).to be_nil
+  end
+
+  it "announces Reconciling while a requestedAt token waits for the GitHub budget" do
+    waiting = leaf(status: good_status, annotations: { "reconcile.fluxcd.io/requestedAt": "t1" })
+    conditions = reconciler.progress_status(waiting)[:conditions]
+    expect(conditions).to include(include(type: "Reconciling", status: "True", message: include("GitHub")))
+    expect(conditions).to include(include(type: "Ready", status: "True"))
   end
 end

@@ -1,6 +1,5 @@
 # frozen_string_literal: true
 
-require_relative "../support/load_path"
 require "stats_tracker/operator/reconcilers/project"
 
 # The Project reconciler over the real fetcher, page server and wasm parser; no Kubernetes.
@@ -36,9 +35,9 @@ RSpec.describe StatsTracker::Operator::Reconcilers::Project do
     expect(body.dig(:metadata, :ownerReferences)).to eq([{ apiVersion: "stats-tracker.dev/v1alpha1", kind: "Project",
                                                            name: "fluxcd", uid: "p-uid", controller: true,
                                                            blockOwnerDeletion: true }])
-    expect(plan.outcome.status).to include(packageCount: 22, observedGeneration: 1)
+    expect(plan.outcome.status).to include(packageCount: 22, readyLeaves: 0, observedGeneration: 1)
     expect(plan.outcome.status[:conditions].map { |c| [c[:type], c[:status]] })
-      .to contain_exactly(%w[Reconciling True], %w[Ready Unknown])
+      .to contain_exactly(%w[Ready True], %w[LeavesReady Unknown])
   end
 
   it "applies include, then exclude patterns" do
@@ -61,8 +60,22 @@ RSpec.describe StatsTracker::Operator::Reconcilers::Project do
     plan = reconciler.reconcile(project({ include: ["flagger*"] }, status: first), owned_leaves: leaves)
     expect(pages.request_count).to eq(count)
     expect(plan.desired_leaves).to be_nil
-    expect(plan.outcome.status).to include(packageCount: 3, totalDownloads: 16)
-    expect(plan.outcome.status[:conditions]).to contain_exactly(include(type: "Ready", status: "True"))
+    expect(plan.outcome.status).to include(packageCount: 3, readyLeaves: 3, totalDownloads: 16)
+    expect(plan.outcome.status[:conditions])
+      .to contain_exactly(include(type: "Ready", status: "True"), include(type: "LeavesReady", status: "True"))
+  end
+
+  it "stays Ready while a Leaf fails, and reports the Leafs in LeavesReady and readyLeaves" do
+    first = reconciler.reconcile(project({ include: ["flagger*"] }), owned_leaves: []).outcome.status
+    failing = ready_leaf("fluxcd-flagger-arm64", 5)
+    failing = failing.merge(status: failing[:status].merge(conditions: [{ type: "Ready", status: "False", reason: "NotFound" }]))
+    leaves = [ready_leaf("fluxcd-flagger", 10), failing, ready_leaf("fluxcd-flagger-loadtester", 1)]
+    status = reconciler.reconcile(project({ include: ["flagger*"] }, status: first), owned_leaves: leaves).outcome.status
+    expect(status).to include(packageCount: 3, readyLeaves: 2)
+    expect(status[:conditions]).to contain_exactly(
+      include(type: "Ready", status: "True"),
+      include(type: "LeavesReady", status: "False", reason: "LeavesNotReady", message: include("fluxcd-flagger-arm64"))
+    )
   end
 
   it "fails with RateLimited and GitHub's Retry-After when a listing page is rate limited" do
@@ -71,6 +84,56 @@ RSpec.describe StatsTracker::Operator::Reconcilers::Project do
     expect(plan.desired_leaves).to be_nil
     expect(plan.outcome.failure).to have_attributes(reason: "RateLimited", retry_after: 9)
     expect(plan.outcome.status).to include(packageCount: 1, totalDownloads: 10)
+  end
+
+  def owned_leaf(package)
+    name = StatsTracker::Operator::Names.leaf_names(project: "fluxcd", packages: [package]).fetch(package)
+    ready_leaf(name, 1).merge(spec: { package: package })
+  end
+
+  it "fails with ListingIncomplete and leaves the Leaf set alone when a listing page links back" do
+    pages.serve_listing(owner: "fluxcd", pages: listing.first(2) + [listing[1]]) # page 3 says "next: 3"
+    plan = reconciler.reconcile(project, owned_leaves: [owned_leaf("flagger")])
+    expect(plan.desired_leaves).to be_nil
+    expect(plan.deletions).to eq([])
+    expect(plan.outcome.failure).to have_attributes(reason: "ListingIncomplete", stalled: be_falsey)
+    expect(plan.outcome.status[:conditions]).to include(include(type: "Ready", status: "False", reason: "ListingIncomplete"))
+  end
+
+  it "fails with ListingIncomplete when the process stops between two listing pages" do
+    answers = [true, true, false] # before the read, before page 2, before page 3
+    stopping = described_class.new(fetcher_for: ->(_p) { fetcher }, parser: StatsTracker::Parser.new,
+                                   acquire: -> { answers.shift }, clock: -> { now[0] })
+    plan = stopping.reconcile(project, owned_leaves: [owned_leaf("flagger")])
+    expect(pages.request_count("/orgs/fluxcd/packages?")).to eq(2)
+    expect(plan.desired_leaves).to be_nil
+    expect(plan.outcome.failure.reason).to eq("ListingIncomplete")
+  end
+
+  it "deletes a Leaf whose package left the listing only once two complete listings in a row miss it" do
+    gone = owned_leaf("a-package-github-no-longer-lists")
+    first = reconciler.reconcile(project, owned_leaves: [gone])
+    expect(first.deletions).to eq([])
+    expect(first.desired_leaves).not_to have_key(gone.dig(:metadata, :name))
+
+    second = reconciler.reconcile(project(status: first.outcome.status, generation: 2), owned_leaves: [gone])
+    expect(second.deletions).to eq([gone.dig(:metadata, :name)])
+  end
+
+  it "starts the count again when the package comes back between two listings" do
+    pages.serve_listing(owner: "fluxcd", pages: [listing[0], listing[2]]) # page 2's packages missing
+    flux_page2 = StatsTracker::Parser.new.listing(File.binread(File.join(GHCR_FIXTURES, listing[1]))).packages.first.name
+    leaf = owned_leaf(flux_page2)
+    expect(reconciler.reconcile(project, owned_leaves: [leaf]).deletions).to eq([])
+    pages.serve_listing(owner: "fluxcd", pages: listing)
+    expect(reconciler.reconcile(project(generation: 2), owned_leaves: [leaf]).deletions).to eq([])
+    pages.serve_listing(owner: "fluxcd", pages: [listing[0], listing[2]])
+    expect(reconciler.reconcile(project(generation: 3), owned_leaves: [leaf]).deletions).to eq([])
+  end
+
+  it "deletes at once a Leaf the user's include/exclude patterns no longer select" do
+    plan = reconciler.reconcile(project({ exclude: ["flagger"] }), owned_leaves: [owned_leaf("flagger")])
+    expect(plan.deletions).to eq([owned_leaf("flagger").dig(:metadata, :name)])
   end
 
   it "suspends its Leafs and asks nothing of GitHub while suspended" do

@@ -1,6 +1,5 @@
 # frozen_string_literal: true
 
-require_relative "load_path"
 require "socket"
 require "stats_tracker/operator"
 
@@ -148,10 +147,12 @@ module StatsTracker
         end
       end
 
+      # Ready (listing read, Leafs in place) and every Leaf Ready too.
       def wait_project_ready(name, packages: nil)
-        wait_for("Project #{name} Ready=True") do
+        wait_for("Project #{name} Ready=True and LeavesReady=True") do
           proj = project(name)
-          proj if ready?(proj) && (packages.nil? || proj.dig(:status, :packageCount) == packages)
+          proj if ready?(proj) && condition(proj, "LeavesReady")&.dig(:status) == "True" &&
+                  (packages.nil? || proj.dig(:status, :packageCount) == packages)
         end
       end
 

@@ -28,7 +28,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = args.next().map_or_else(
         || {
             std::env::var_os("GHCR_FIXTURES").map_or_else(
-                || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/ghcr"),
+                || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../spec/fixtures/ghcr"),
                 PathBuf::from,
             )
         },

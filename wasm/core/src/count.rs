@@ -47,7 +47,9 @@ pub fn looks_like_count(raw: &[u8]) -> bool {
     matches!(t.first(), Some(b'0'..=b'9')) && t.iter().all(|b| b.is_ascii_digit() || *b == b',')
 }
 
-/// True for an ISO-8601 calendar date `YYYY-MM-DD` with a plausible month and day.
+/// True for an ISO-8601 calendar date `YYYY-MM-DD` that exists in the proleptic Gregorian
+/// calendar (so `2026-02-30` and `2025-02-29` do not): the host turns dates into its own
+/// calendar types and must never be handed one it would refuse.
 pub fn is_iso_date(s: &str) -> bool {
     let b = s.as_bytes();
     let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = b else {
@@ -59,9 +61,23 @@ pub fn is_iso_date(s: &str) -> bool {
     if !all_digits {
         return false;
     }
-    let month = (m0 - b'0') * 10 + (m1 - b'0');
-    let day = (d0 - b'0') * 10 + (d1 - b'0');
-    (1..=12).contains(&month) && (1..=31).contains(&day)
+    let digit = |c: &u8| u32::from(c - b'0');
+    let year = digit(y0) * 1000 + digit(y1) * 100 + digit(y2) * 10 + digit(y3);
+    let month = digit(m0) * 10 + digit(m1);
+    let day = digit(d0) * 10 + digit(d1);
+    (1..=days_in_month(year, month)).contains(&day)
+}
+
+/// 0 for a month that does not exist.
+fn days_in_month(year: u32, month: u32) -> u32 {
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => 0,
+    }
 }
 
 /// Strips HTML whitespace from both ends.
@@ -119,5 +135,29 @@ mod tests {
         assert!(!is_iso_date("2026-13-01"));
         assert!(!is_iso_date("2026-1-01"));
         assert!(!is_iso_date("2026-10-14T00:00"));
+    }
+
+    #[test]
+    fn dates_that_no_calendar_has_are_refused() {
+        for s in [
+            "2026-02-30",
+            "2026-02-29",
+            "2025-02-29",
+            "1900-02-29",
+            "2026-04-31",
+            "2026-00-10",
+            "2026-05-00",
+        ] {
+            assert!(!is_iso_date(s), "{s}");
+        }
+        for s in [
+            "2028-02-29",
+            "2000-02-29",
+            "2026-01-31",
+            "2026-12-31",
+            "2026-04-30",
+        ] {
+            assert!(is_iso_date(s), "{s}");
+        }
     }
 }

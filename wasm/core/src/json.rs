@@ -1,4 +1,4 @@
-//! Results as JSON in exactly the shape of the shared corpus's `expected.json`; the command
+//! Results as JSON in exactly the shape of the corpus's `expected.json` (spec/fixtures/ghcr); the command
 //! prints it and the corpus tests compare against it.
 
 use serde_json::{json, Value};

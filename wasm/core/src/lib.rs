@@ -5,7 +5,7 @@
 //! returns typed values, or a [`Reject`] saying why the page holds none. It does no I/O, so the
 //! same code runs natively (tests, benchmarks) and inside the WASI component and command.
 //!
-//! Rules (fixed by the shared corpus README): values are anchored on visible labels, never on
+//! Rules (spec/fixtures/README.md, exercised by the corpus there): values are anchored on visible labels, never on
 //! class names; counts are exact `u64`s from `title` attributes, never expanded from "4.1B";
 //! rejects are checked in the order empty, not_html, too_large, truncated, too_deep, page types
 //! (not_found, rate_limited, login_required), malformed_count, ambiguous; `no_statistics` means

@@ -38,11 +38,6 @@ module StatsTracker
         Array(conditions).reject { |c| c[:type] == type }
       end
 
-      # Stable order so equal sets compare equal regardless of how the server ordered them.
-      def normalize(conditions)
-        Array(conditions).sort_by { |c| c[:type].to_s }
-      end
-
       def timestamp(time)
         time.utc.strftime("%Y-%m-%dT%H:%M:%SZ")
       end

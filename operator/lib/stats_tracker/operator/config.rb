@@ -10,13 +10,14 @@ module StatsTracker
       :watch_namespaces, :github_base_url, :github_token, :metrics_bind, :metrics_port, :log_format, :log_level,
       :leader_elect, :lease_namespace, :lease_name, :identity, :concurrency, :parser_component, :parser_sha256,
       :github_rate, :github_burst, :field_manager, :lease_duration, :renew_deadline, :retry_period,
-      :shutdown_timeout, :watch_timeout, :relist_interval, :history_url, :ui_addr,
+      :shutdown_timeout, :watch_timeout, :relist_interval, :history_url, :ui_addr, :watch_label_selector,
       keyword_init: true
     ) do
       def self.from_env(env = ENV, overrides = {})
         bind, port = split_addr(env.fetch("METRICS_ADDR", ":8080"))
         new(
           watch_namespaces: env.fetch("WATCH_NAMESPACE", "").split(",").map(&:strip).reject(&:empty?),
+          watch_label_selector: env["WATCH_LABEL_SELECTOR"].to_s.strip.then { |s| s.empty? ? nil : s },
           github_base_url: env.fetch("GITHUB_BASE_URL", "https://github.com"),
           github_token: env["GITHUB_TOKEN"],
           metrics_bind: bind, metrics_port: Integer(env.fetch("METRICS_PORT", port)),

@@ -10,6 +10,10 @@ module StatsTracker
 
       class InvalidError < ArgumentError; end
 
+      # The shortest spec.interval accepted (the CRDs say the same): shorter ones would let one
+      # object spend the whole shared GitHub budget.
+      MIN_INTERVAL = 60.0
+
       module_function
 
       # Returns seconds as a Float; raises InvalidError on anything Go would reject (we do not
@@ -22,17 +26,12 @@ module StatsTracker
         str.scan(PART).sum { |num, unit| num.to_f * UNITS.fetch(unit) }
       end
 
-      def format(seconds)
-        secs = seconds.to_f
-        return "#{(secs * 1000).round}ms" if secs < 1
+      # A spec.interval in seconds; raises InvalidError below MIN_INTERVAL too.
+      def interval(text)
+        seconds = parse(text)
+        return seconds if seconds >= MIN_INTERVAL
 
-        hours, rest = secs.divmod(3600)
-        minutes, rest = rest.divmod(60)
-        out = +""
-        out << "#{hours.to_i}h" if hours.positive?
-        out << "#{minutes.to_i}m" if minutes.positive?
-        out << "#{rest == rest.floor ? rest.to_i : rest.round(3)}s" if rest.positive? || out.empty?
-        out
+        raise InvalidError, "interval #{text.inspect} is shorter than the minimum of 1m"
       end
     end
   end

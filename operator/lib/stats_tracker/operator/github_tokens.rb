@@ -7,8 +7,13 @@ module StatsTracker
   module Operator
     # One Fetcher per GitHub token: the default (GITHUB_TOKEN) or the one in an object's
     # spec.secretRef Secret (key "token"), re-read at most every `ttl` seconds so a rotated token
-    # is picked up without a restart.
+    # is picked up without a restart. An object that names a Secret never falls back to the
+    # default token when that Secret cannot be read: the operator-wide token is not for any
+    # namespace to spend by naming a Secret that does not exist.
     class GithubTokens
+      # The object's secretRef names a Secret that is missing, unreadable or has no "token" key.
+      class SecretUnavailable < StatsTracker::Error; end
+
       def initialize(secrets_api:, default_token:, build_fetcher:, logger:, ttl: 60,
                      clock: -> { Process.clock_gettime(Process::CLOCK_MONOTONIC) })
         @secrets_api = secrets_api
@@ -43,16 +48,20 @@ module StatsTracker
       end
 
       def read_secret(namespace, name)
-        secret = @secrets_api.get(name, namespace)
-        encoded = secret&.dig(:data, :token)
-        return Base64.strict_decode64(encoded).strip if encoded
+        secret = begin
+          @secrets_api.get(name, namespace)
+        rescue StandardError => e
+          raise SecretUnavailable, "Secret #{namespace}/#{name} unreadable: #{Kube::Errors.describe(e)}"
+        end
+        raise SecretUnavailable, "Secret #{namespace}/#{name} not found" if secret.nil?
 
-        @logger.warn("secretRef has no 'token' key; using the default token", secret: "#{namespace}/#{name}")
-        @default_token
-      rescue StandardError => e
-        @logger.warn("secretRef unreadable; using the default token", secret: "#{namespace}/#{name}",
-                                                                      error: Kube::Errors.describe(e))
-        @default_token
+        encoded = secret.dig(:data, :token)
+        raise SecretUnavailable, "Secret #{namespace}/#{name} has no key \"token\"" unless encoded
+
+        token = Base64.decode64(encoded).strip
+        raise SecretUnavailable, "Secret #{namespace}/#{name}: key \"token\" is empty" if token.empty?
+
+        token
       end
     end
   end

@@ -2,21 +2,20 @@
 
 require_relative "conditions"
 require_relative "duration"
-require_relative "status_diff"
 require_relative "reconcilers/schedule"
 require_relative "controller/store"
-require_relative "kube/errors"
+require_relative "controller/outcome_handler"
 
 module StatsTracker
   module Operator
-    # The API side of Leaf reconciliation: decides which watch events need a reconcile, runs the
-    # Leaf reconciler, writes the status it returns (only when it changed), records events and
-    # metrics, and schedules the next look. One status write per cycle; a second one
-    # (Reconciling=True) only when a new generation has to wait for the GitHub rate limiter. In
+    # The Leaf step of a KindController: runs the Leaf reconciler, writes the status it returns
+    # (only when it changed), records events and metrics, and schedules the next look. One
+    # status write per cycle; a second one (Reconciling=True) only when a new generation or
+    # requestedAt has to wait for the GitHub rate limiter. In
     # the fast path it would add nothing: observedGeneration != generation already reads as
     # in progress to kstatus, and the Leaf's creation was itself a write.
     class LeafController
-      PREFIX = "leaf:"
+      KIND = :leaf
       DOWNLOADS = "stats_tracker_package_downloads_total"
       LAST_SUCCESS = "stats_tracker_leaf_last_success_timestamp_seconds"
       READY = "stats_tracker_leaf_ready"
@@ -25,44 +24,29 @@ module StatsTracker
 
       def initialize(api:, store:, reconciler:, queue:, events:, metrics:, logger:,
                      on_rate_limited: ->(_seconds) {}, on_leaf_changed: ->(_leaf) {}, github_ready: -> { false })
-        @api = api
-        @store = store
         @reconciler = reconciler
-        @queue = queue
-        @events = events
         @metrics = metrics
-        @logger = logger
-        @on_rate_limited = on_rate_limited
-        @on_leaf_changed = on_leaf_changed
+        # The watch event for a status write will find the cache already up to date, so the
+        # Project is told here.
+        @outcomes = Controller::OutcomeHandler.new(api: api, store: store, queue: queue, events: events, logger: logger,
+                                                   kind: KIND, on_rate_limited: on_rate_limited,
+                                                   on_written: on_leaf_changed)
         @github_ready = github_ready
       end
 
-      def handles?(key)
-        key.start_with?(PREFIX)
+      # The object is gone: its ETag and its metric go too.
+      def forget(leaf)
+        @reconciler.forget(leaf.dig(:metadata, :uid))
+        PER_LEAF.each { |name| @metrics.remove(name, download_labels(leaf)) }
       end
 
-      # Informer callback. Status-only changes (usually our own writes) do not trigger a reconcile;
-      # a new object, a new generation or a new requestedAt token does.
-      def on_event(type, leaf, previous)
-        key = PREFIX + Controller::Store.key_for(leaf)
-        if type == :delete
-          @reconciler.forget(leaf.dig(:metadata, :uid))
-          PER_LEAF.each { |name| @metrics.remove(name, download_labels(leaf)) }
-        elsif Reconcilers::Schedule.changed_by_user?(leaf, previous)
-          @queue.add(key)
-        end
-        @on_leaf_changed.call(leaf) if type == :delete || previous.nil? || previous[:status] != leaf[:status]
-      end
-
-      def reconcile(key)
-        leaf = @store.get(key.delete_prefix(PREFIX))
-        return :gone if leaf.nil? || leaf.dig(:metadata, :deletionTimestamp)
-
+      # One reconcile of a cached Leaf (KindController hands it over).
+      def reconcile(key, leaf)
         leaf = announce_progress(leaf)
         outcome = @reconciler.reconcile(leaf)
-        leaf = write_status(leaf, outcome.status)
+        leaf = @outcomes.write_status(leaf, outcome.status)
         record(leaf, outcome)
-        schedule(key, leaf, outcome)
+        @outcomes.schedule(key, leaf, outcome)
       end
 
       private
@@ -71,30 +55,12 @@ module StatsTracker
         return leaf if @github_ready.call
 
         status = @reconciler.progress_status(leaf)
-        status ? write_status(leaf, status) : leaf
-      end
-
-      def write_status(leaf, status)
-        return leaf unless status && StatusDiff.changed?(leaf[:status], status)
-
-        meta = leaf[:metadata]
-        written = @api.apply_status(name: meta[:name], namespace: meta[:namespace], status: StatusDiff.compact(status))
-        @store.put(written)
-        # The watch event for this write will find the cache already up to date, so what it
-        # would have triggered happens here: the Project is told, and a user change made since
-        # `leaf` was read (a requestedAt, a spec edit; it is in the response) is queued.
-        @on_leaf_changed.call(written)
-        @queue.add(PREFIX + Controller::Store.key_for(written)) if Reconcilers::Schedule.changed_by_user?(written, leaf)
-        @store.get(Controller::Store.key_for(written))
+        status ? @outcomes.write_status(leaf, status) : leaf
       end
 
       def record(leaf, outcome)
-        count = leaf.dig(:status, :downloadCount)
         record_metrics(leaf, outcome)
-        return unless outcome.event
-
-        type, reason, note = outcome.event
-        @events.record(leaf, type: type, reason: reason, note: note)
+        @outcomes.record(leaf, outcome)
       end
 
       # What the alerts need per Leaf: is it Ready, how old is its count (time() minus the last
@@ -109,27 +75,6 @@ module StatsTracker
         @metrics.set(INTERVAL, labels, Duration.parse(leaf.dig(:spec, :interval) || "1h"))
       rescue Duration::InvalidError
         nil # the Leaf is Stalled with InvalidSpec; there is no interval to report
-      end
-
-      def schedule(key, leaf, outcome)
-        if outcome.failed?
-          failure = outcome.failure
-          @on_rate_limited.call(failure.retry_after) if failure.reason == "RateLimited" && failure.retry_after
-          delay = if failure.stalled
-                    Duration.parse(leaf.dig(:spec, :interval) || "1h")
-                  else
-                    @queue.add_rate_limited(key, at_least: failure.retry_after.to_f)
-                  end
-          @queue.add_after(key, delay) if failure.stalled
-          @logger.warn("leaf failed", leaf: key.delete_prefix(PREFIX), reason: failure.reason,
-                                      message: failure.message, retry_in: delay.round(2))
-          return :error
-        end
-        @queue.forget(key) if outcome.fetched
-        @queue.add_after(key, outcome.requeue_after) if outcome.requeue_after
-        outcome.fetched ? :success : :skipped
-      rescue Duration::InvalidError
-        :error
       end
 
       def download_labels(leaf)

@@ -40,6 +40,15 @@ module StatsTracker
         "#{head}-#{digest}"
       end
 
+      # A label value naming the Project: its name when it fits the 63 characters a label value
+      # may have, else a stable shortened form (names may be up to 253 characters).
+      def label_value(name)
+        return name if name.length <= MAX_LENGTH
+
+        digest = Digest::SHA256.hexdigest(name)[0, DIGEST_LENGTH]
+        "#{name[0, MAX_LENGTH - DIGEST_LENGTH - 1].sub(/[^A-Za-z0-9]+\z/, '')}-#{digest}"
+      end
+
       def valid?(name)
         name.length <= MAX_LENGTH && /\A[a-z0-9]([-a-z0-9]*[a-z0-9])?\z/.match?(name)
       end

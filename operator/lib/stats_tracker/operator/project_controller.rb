@@ -1,10 +1,9 @@
 # frozen_string_literal: true
 
-require_relative "conditions"
-require_relative "duration"
 require_relative "status_diff"
 require_relative "reconcilers/schedule"
 require_relative "controller/store"
+require_relative "controller/outcome_handler"
 require_relative "kube/errors"
 
 module StatsTracker
@@ -15,75 +14,50 @@ module StatsTracker
     # Leaf deletion when the Project goes away is left to the garbage collector (ownerReferences,
     # controller=true): no finalizer, so nothing can be left stuck if the operator is down.
     class ProjectController
-      PREFIX = "project:"
-      # Many Leafs report within moments of each other; aggregate them in one Project write.
+      KIND = :project
+      # Many Leafs report within moments of each other; aggregate them in one Project write
+      # (KindController#owns).
       AGGREGATE_DELAY = 1.0
 
       def initialize(api:, leaf_api:, store:, leaf_store:, reconciler:, queue:, events:, metrics:, logger:,
                      on_rate_limited: ->(_seconds) {})
-        @api = api
         @leaf_api = leaf_api
-        @store = store
         @leaf_store = leaf_store
         @reconciler = reconciler
         @queue = queue
-        @events = events
         @metrics = metrics
         @logger = logger
-        @on_rate_limited = on_rate_limited
+        @outcomes = Controller::OutcomeHandler.new(api: api, store: store, queue: queue, events: events, logger: logger,
+                                                   kind: KIND, on_rate_limited: on_rate_limited)
         @desired = {}
-        @retry_at = {}
         @lock = Mutex.new
       end
 
-      def handles?(key)
-        key.start_with?(PREFIX)
+      # The Project is gone (its Leafs go with it, by garbage collection).
+      def forget(project)
+        uid = project.dig(:metadata, :uid)
+        @lock.synchronize { @desired.delete(uid) }
+        @reconciler.forget(uid)
       end
 
-      def on_event(type, project, previous)
-        key = PREFIX + Controller::Store.key_for(project)
-        if type == :delete
-          @lock.synchronize { @desired.delete(project.dig(:metadata, :uid)) }
-        elsif Reconcilers::Schedule.changed_by_user?(project, previous)
-          @queue.add(key)
-        end
-      end
-
-      # A Leaf changed: its controlling Project re-aggregates (debounced).
-      def on_leaf_changed(leaf)
-        owner = controller_ref(leaf)
-        return unless owner && owner[:kind] == "Project"
-
-        @queue.add_after("#{PREFIX}#{leaf.dig(:metadata, :namespace)}/#{owner[:name]}", AGGREGATE_DELAY)
-      end
-
-      def reconcile(key)
-        project = @store.get(key.delete_prefix(PREFIX))
-        return :gone if project.nil? || project.dig(:metadata, :deletionTimestamp)
-
+      # One reconcile of a cached Project (KindController hands it over).
+      def reconcile(key, project)
         plan = @reconciler.reconcile(project, owned_leaves: owned_leaves(project), taken_names: taken_names(project),
                                               listing_held: listing_held?(key))
-        sync_leaves(project, plan.desired_leaves)
+        sync_leaves(project, plan.desired_leaves, plan.deletions)
         outcome = plan.outcome
-        write_status(project, outcome.status)
-        record(project, outcome)
-        schedule(key, project, outcome)
+        project = @outcomes.write_status(project, outcome.status)
+        @outcomes.record(project, outcome)
+        @outcomes.schedule(key, project, outcome)
       end
 
       private
 
       # Leaf events re-run a Project to aggregate; they must not cut a listing backoff short.
+      # The retry itself stays in the queue's schedule, so it still comes when due.
       def listing_held?(key)
-        at = @lock.synchronize { @retry_at[key] }
-        !at.nil? && monotonic < at
-      end
-
-      def hold_listing(key, delay)
-        @lock.synchronize { delay ? @retry_at[key] = monotonic + delay : @retry_at.delete(key) }
-      end
-
-      def monotonic
-        Process.clock_gettime(Process::CLOCK_MONOTONIC)
+        left = @queue.pending(key, Controller::WorkQueue::RETRY)
+        !left.nil? && left.positive?
       end
 
       def owned_leaves(project)
@@ -105,16 +79,23 @@ module StatsTracker
 
       # desired nil = the listing was not read this time: re-apply the last known set, so a Leaf
       # deleted by hand comes back without a GitHub request.
-      def sync_leaves(project, desired)
+      def sync_leaves(project, desired, deletions)
         uid = project.dig(:metadata, :uid)
         if desired
           @lock.synchronize { @desired[uid] = desired }
-          delete_unlisted(project, desired)
+          delete_unlisted(project, deletions)
         else
           desired = @lock.synchronize { @desired[uid] }
           return unless desired
         end
-        desired.each_value { |body| apply_leaf(body) }
+        # One Leaf the API server refuses must not keep the others from being applied.
+        errors = desired.each_value.filter_map do |body|
+          apply_leaf(body)
+          nil
+        rescue StandardError => e
+          e
+        end
+        raise errors.first unless errors.empty?
       end
 
       def apply_leaf(body)
@@ -138,57 +119,14 @@ module StatsTracker
           (existing.dig(:metadata, :labels) || {}).slice(*body.dig(:metadata, :labels).keys) == body.dig(:metadata, :labels)
       end
 
-      def delete_unlisted(project, desired)
+      def delete_unlisted(project, deletions)
         owned_leaves(project).each do |leaf|
           name = leaf.dig(:metadata, :name)
-          next if desired.key?(name)
+          next unless deletions.include?(name)
 
           @leaf_api.delete(name, leaf.dig(:metadata, :namespace), uid: leaf.dig(:metadata, :uid))
           @logger.info("leaf deleted: package no longer listed", leaf: name, package: leaf.dig(:spec, :package))
         end
-      end
-
-      def write_status(project, status)
-        return unless status && StatusDiff.changed?(project[:status], status)
-
-        meta = project[:metadata]
-        written = @api.apply_status(name: meta[:name], namespace: meta[:namespace], status: StatusDiff.compact(status))
-        @store.put(written)
-        # The response is the object as the server has it now. A requestedAt or spec edit made
-        # since `project` was read is in it, and its watch event will find the cache already
-        # holding it, so on_event would not see the change: queue it here.
-        @queue.add(PREFIX + Controller::Store.key_for(written)) if Reconcilers::Schedule.changed_by_user?(written, project)
-      end
-
-      def record(project, outcome)
-        return unless outcome.event
-
-        type, reason, note = outcome.event
-        @events.record(project, type: type, reason: reason, note: note)
-      end
-
-      def schedule(key, project, outcome)
-        if outcome.failed?
-          failure = outcome.failure
-          @on_rate_limited.call(failure.retry_after) if failure.reason == "RateLimited" && failure.retry_after
-          delay = if failure.stalled
-                    Duration.parse(project.dig(:spec, :interval) || "1h").tap { |d| @queue.add_after(key, d) }
-                  else
-                    @queue.add_rate_limited(key, at_least: failure.retry_after.to_f)
-                  end
-          hold_listing(key, delay)
-          @logger.warn("project failed", project: key.delete_prefix(PREFIX), reason: failure.reason,
-                                         message: failure.message, retry_in: delay.round(2))
-          return :error
-        end
-        if outcome.fetched
-          @queue.forget(key)
-          hold_listing(key, nil)
-        end
-        @queue.add_after(key, outcome.requeue_after) if outcome.requeue_after
-        outcome.fetched ? :success : :skipped
-      rescue Duration::InvalidError
-        :error
       end
     end
   end

@@ -3,19 +3,16 @@
 require_relative "log"
 require_relative "config"
 require_relative "github_tokens"
-require_relative "leaf_controller"
-require_relative "project_controller"
+require_relative "controllers"
 require_relative "controller/manager"
 require_relative "controller/metrics"
 require_relative "controller/rate_limiter"
 require_relative "controller/work_queue"
-require_relative "controller/backoff"
+require "stats_tracker/backoff"
 require_relative "controller/leader_election"
 require_relative "kube/connection"
 require_relative "kube/resource_api"
 require_relative "kube/events"
-require_relative "reconcilers/leaf"
-require_relative "reconcilers/project"
 require_relative "history_recorder"
 
 module StatsTracker
@@ -80,11 +77,14 @@ module StatsTracker
         metrics
       end
 
-      def api(kind:, plural:, group: nil, version: "v1")
+      # Writes go through only while this replica may reconcile: always without leader election,
+      # else while the lease is held and cannot have expired for anyone else.
+      def api(kind:, plural:, group: nil, version: "v1", timeouts: nil, fenced: true)
         @kube_requests ||= Hash.new(0)
         @kube_lock ||= Mutex.new
+        fence = fenced && @config.leader_elect ? -> { @election&.leader? } : nil
         Kube::ResourceApi.new(connection: @connection, kind: kind, plural: plural, group: group, version: version,
-                              field_manager: @config.field_manager,
+                              field_manager: @config.field_manager, timeouts: timeouts, fence: fence,
                               on_request: lambda { |verb, res|
                                 @kube_lock.synchronize { @kube_requests[[verb, res]] += 1 }
                                 @metrics.increment("stats_tracker_kube_requests_total", verb: verb.to_s, resource: res)
@@ -96,36 +96,31 @@ module StatsTracker
         leaves = api(kind: "Leaf", plural: "leaves", group: GROUP, version: VERSION)
         events = Kube::Events.new(api: api(kind: "Event", plural: "events", group: "events.k8s.io"),
                                   controller: "#{GROUP}/operator", instance: @config.identity, logger: @logger)
-        queue = Controller::WorkQueue.new(backoff: Controller::Backoff.new(base: 1.0, cap: 300.0))
+        queue = Controller::WorkQueue.new(backoff: StatsTracker::Backoff.new(base: 1.0, cap: 300.0))
         tokens = GithubTokens.new(secrets_api: api(kind: "Secret", plural: "secrets"), default_token: @config.github_token,
                                   build_fetcher: @fetcher_factory, logger: @logger)
         world = { parser: @parser, acquire: method(:acquire_github), on_github_response: method(:count_github),
                   fetcher_for: tokens.method(:fetcher_for) }
-        project_controller = nil
-        leaf_controller = nil
-
+        # The informers' handlers are made before the controllers they call, which need the
+        # informers' caches.
+        controllers = nil
         manager = Controller::Manager.new(
-          sources: [[projects, ->(*args) { project_controller.on_event(*args) }],
-                    [leaves, ->(*args) { leaf_controller.on_event(*args) }]],
+          sources: [[projects, ->(*args) { controllers.handler("projects").call(*args) }],
+                    [leaves, ->(*args) { controllers.handler("leaves").call(*args) }]],
           controllers: [], queue: queue, logger: @logger, metrics: @metrics,
           namespaces: @config.watch_namespaces, concurrency: @config.concurrency,
           leader_election: leader_election, health: health_options, shutdown_timeout: @config.shutdown_timeout,
           stop_signal: @stop,
-          informer_options: { watch_timeout: @config.watch_timeout, relist_interval: @config.relist_interval }
+          informer_options: { watch_timeout: @config.watch_timeout, relist_interval: @config.relist_interval,
+                              label_selector: @config.watch_label_selector }
         )
-        leaf_store = MultiStore.of(manager.informers, "leaves")
-        pause = ->(seconds) { @limiter.pause_for(seconds) }
-        project_controller = ProjectController.new(
-          api: projects, leaf_api: leaves, store: MultiStore.of(manager.informers, "projects"), leaf_store: leaf_store,
-          reconciler: Reconcilers::Project.new(**world), queue: queue, events: events, metrics: @metrics,
-          logger: @logger.with(controller: "project"), on_rate_limited: pause
+        controllers = Controllers.new(
+          apis: { projects: projects, leaves: leaves },
+          stores: { projects: MultiStore.of(manager.informers, "projects"), leaves: MultiStore.of(manager.informers, "leaves") },
+          queue: queue, events: events, metrics: @metrics, logger: @logger, world: world, leaf_world: recording,
+          on_rate_limited: ->(seconds) { @limiter.pause_for(seconds) }, github_ready: -> { @limiter.ready? }
         )
-        leaf_controller = LeafController.new(
-          api: leaves, store: leaf_store, reconciler: Reconcilers::Leaf.new(**world, **recording), queue: queue,
-          events: events, metrics: @metrics, logger: @logger.with(controller: "leaf"), on_rate_limited: pause,
-          on_leaf_changed: ->(leaf) { project_controller.on_leaf_changed(leaf) }, github_ready: -> { @limiter.ready? }
-        )
-        manager.controllers.push(project_controller, leaf_controller)
+        manager.controllers.push(*controllers.all)
         @metrics.before_render do
           @metrics.set("stats_tracker_workqueue_depth", {}, queue.depth)
           @metrics.set("stats_tracker_workqueue_scheduled", {}, queue.scheduled)
@@ -169,8 +164,10 @@ module StatsTracker
         return nil unless @config.leader_elect
 
         namespace = @config.lease_namespace || @connection.default_namespace || "default"
-        Controller::LeaderElection.new(
-          api: api(kind: "Lease", plural: "leases", group: "coordination.k8s.io"), namespace: namespace,
+        leases = api(kind: "Lease", plural: "leases", group: "coordination.k8s.io", fenced: false,
+                     timeouts: Controller::LeaderElection.http_timeouts(@config.renew_deadline))
+        @election = Controller::LeaderElection.new(
+          api: leases, namespace: namespace,
           name: @config.lease_name, identity: @config.identity, logger: @logger, stop: @stop,
           lease_duration: @config.lease_duration, renew_deadline: @config.renew_deadline, retry_period: @config.retry_period
         )

@@ -23,7 +23,7 @@ module StatsTracker
       # and device-plugin socket are fixed), enforced by a lock file.
       class Cluster
         START_TIMEOUT = 180
-        NODE_BIN = File.expand_path("../../../support/kube/build-node.sh", __dir__)
+        NODE_BIN = File.expand_path("../../../../testing/kube/build-node.sh", __dir__)
         PAUSE_BUILD = File.expand_path("../../pause/build.sh", __dir__)
         TOOLS = %w[containerd runc ctr docker-registry skopeo umoci iptables ip gcc].freeze
         CNI_PLUGINS = %w[bridge host-local loopback].freeze
@@ -46,7 +46,7 @@ module StatsTracker
         def self.missing_pieces
           missing = TOOLS.reject { |t| system("command -v #{t} >/dev/null 2>&1") }.map { |t| "command #{t} (bin/setup --e2e)" }
           missing += CNI_PLUGINS.reject { |p| File.executable?("/usr/lib/cni/#{p}") }.map { |p| "CNI plugin /usr/lib/cni/#{p}" }
-          missing << "node binaries (spec/support/kube/build-node.sh)" unless system(NODE_BIN, "--check")
+          missing << "node binaries (testing/kube/build-node.sh)" unless system(NODE_BIN, "--check")
           missing << "root (the node changes host state)" unless Process.uid.zero?
           missing
         end

@@ -1,7 +1,7 @@
 # frozen_string_literal: true
 
 require "fileutils"
-require_relative "../../../support/kube/components/component"
+require_relative "../../../../testing/kube/components/component"
 require_relative "network"
 
 module StatsTracker

@@ -1,8 +1,8 @@
 # frozen_string_literal: true
 
-require_relative "../../../support/kube/components/component"
-require_relative "../../../support/kube/components/apiserver"
-require_relative "../../../support/kube/components/controller_manager"
+require_relative "../../../../testing/kube/components/component"
+require_relative "../../../../testing/kube/components/apiserver"
+require_relative "../../../../testing/kube/components/controller_manager"
 require_relative "http_probe"
 require_relative "network"
 

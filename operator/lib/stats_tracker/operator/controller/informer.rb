@@ -2,7 +2,7 @@
 
 require_relative "store"
 require_relative "watch_stream"
-require_relative "backoff"
+require "stats_tracker/backoff"
 require_relative "../kube/errors"
 
 module StatsTracker
@@ -21,10 +21,12 @@ module StatsTracker
         end
 
         def initialize(api:, handler:, namespace: nil, logger:, stop:, relist_interval: 900, watch_timeout: 300,
-                       read_timeout: 90, backoff: Backoff.new(base: 0.5, cap: 30), on_watch_event: nil)
+                       read_timeout: 90, backoff: StatsTracker::Backoff.new(base: 0.5, cap: 30), on_watch_event: nil,
+                       label_selector: nil)
           @api = api
           @handler = handler
           @namespace = namespace
+          @label_selector = label_selector
           @logger = logger
           @stop = stop
           @relist_interval = relist_interval
@@ -39,7 +41,6 @@ module StatsTracker
           @lists = 0
           @failures = 0
           @paused = false
-          @last_activity = monotonic
           @stream = nil
           @lock = Mutex.new
         end
@@ -56,10 +57,6 @@ module StatsTracker
         def expire_resource_version
           @resource_version = "1"
           drop_watch
-        end
-
-        def seconds_since_activity
-          monotonic - @last_activity
         end
 
         def start
@@ -98,6 +95,37 @@ module StatsTracker
           @lock.synchronize { @paused = false }
         end
 
+        # Replaces the cache with a full list and tells the handler what changed. The thread's
+        # loop calls it after each list; a simulation calls it directly, without threads.
+        def load(items, version)
+          changed, removed = @store.replace(items, version: version)
+          @resource_version = version
+          @listed_at = monotonic
+          removed.each { |o| @handler.call(:delete, o, nil) }
+          changed.each { |o| @handler.call(:upsert, @store.get(Store.key_for(o)), nil) }
+          @synced = true
+          @lists += 1
+          @logger.debug("listed", informer: @name, count: items.size, resource_version: version)
+        end
+
+        # Applies one watch notice to the cache and tells the handler.
+        def dispatch(notice)
+          object = notice[:object]
+          version = object&.dig(:metadata, :resourceVersion)
+          @on_watch_event.call(notice[:type])
+          case notice[:type]
+          when "ADDED", "MODIFIED"
+            key = Store.key_for(object)
+            old = @store.get(key)
+            @store.put(object)
+            @handler.call(:upsert, @store.get(key), old)
+          when "DELETED"
+            @store.delete(Store.key_for(object))
+            @handler.call(:delete, object, nil)
+          end
+          @resource_version = version if version
+        end
+
         private
 
         def run
@@ -130,21 +158,13 @@ module StatsTracker
         end
 
         def relist
-          items, version = @api.list(namespace: @namespace)
-          changed, removed = @store.replace(items)
-          @resource_version = version
-          @listed_at = monotonic
-          @last_activity = monotonic
-          removed.each { |o| @handler.call(:delete, o, nil) }
-          changed.each { |o| @handler.call(:upsert, @store.get(Store.key_for(o)), nil) }
-          @synced = true
-          @lists += 1
-          @logger.debug("listed", informer: @name, count: items.size, resource_version: version)
+          items, version = @api.list(namespace: @namespace, label_selector: @label_selector)
+          load(items, version)
         end
 
         def watch
           url = @api.watch_url(namespace: @namespace, resource_version: @resource_version,
-                               timeout_seconds: @watch_timeout)
+                               timeout_seconds: @watch_timeout, label_selector: @label_selector)
           stream = WatchStream.new(url: url, connection: @api.connection, read_timeout: @read_timeout)
           @lock.synchronize { @stream = stream }
           return if @stop.stopped? || paused?
@@ -152,24 +172,6 @@ module StatsTracker
           stream.each { |notice| dispatch(notice) }
         ensure
           @lock.synchronize { @stream = nil }
-        end
-
-        def dispatch(notice)
-          @last_activity = monotonic
-          object = notice[:object]
-          version = object&.dig(:metadata, :resourceVersion)
-          @on_watch_event.call(notice[:type])
-          case notice[:type]
-          when "ADDED", "MODIFIED"
-            key = Store.key_for(object)
-            old = @store.get(key)
-            @store.put(object)
-            @handler.call(:upsert, @store.get(key), old)
-          when "DELETED"
-            @store.delete(Store.key_for(object))
-            @handler.call(:delete, object, nil)
-          end
-          @resource_version = version if version
         end
 
         def monotonic

@@ -17,7 +17,7 @@ module StatsTracker
       class Manager
         attr_reader :stop_signal, :queue, :informers, :health, :controllers
 
-        # controllers: objects with #handles?(key) and #reconcile(key) -> Symbol
+        # controllers: objects with #handles?(key) and #reconcile(key) -> Symbol, key an ObjectKey
         # sources: [[api, handler]] - one informer per source and namespace
         def initialize(sources:, controllers:, queue:, logger:, metrics:, namespaces: [nil], concurrency: 4,
                        leader_election: nil, health: nil, shutdown_timeout: 25, stop_signal: StopSignal.new,
@@ -124,7 +124,7 @@ module StatsTracker
 
         def process(key)
           controller = @controllers.find { |c| c.handles?(key) }
-          name = key.split(":", 2).first
+          name = key.kind.to_s
           started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
           result = controller.reconcile(key)
           @metrics.increment("stats_tracker_reconcile_total", controller: name, result: result.to_s)
@@ -133,7 +133,7 @@ module StatsTracker
           delay = @queue.add_rate_limited(key)
           @metrics.increment("stats_tracker_reconcile_total", controller: name, result: "error")
           @metrics.increment("stats_tracker_reconcile_errors_total", controller: name)
-          @logger.error("reconcile raised", key: key, error: Kube::Errors.describe(e), retry_in: delay.round(2),
+          @logger.error("reconcile raised", key: key.to_s, error: Kube::Errors.describe(e), retry_in: delay.round(2),
                                             at: e.backtrace&.first)
         ensure
           @metrics.observe("stats_tracker_reconcile_duration_seconds", { controller: name },

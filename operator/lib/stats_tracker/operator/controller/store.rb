@@ -5,10 +5,25 @@ module StatsTracker
     module Controller
       # The informer's in-memory copy of one kind, keyed "namespace/name". Objects are frozen
       # Hashes, so readers in other threads never see a half-updated object.
+      #
+      # Two writers race here: the watch, and the responses to our own writes. Either can carry
+      # the older view (a response that was slow to come back, a watch that lags), so an object
+      # never replaces one with a newer resourceVersion. The API server's resourceVersions are
+      # decimal etcd revisions, and Kubernetes 1.35 made comparing them a guarantee; one that is not
+      # a decimal number cannot be ordered and simply replaces.
       class Store
+        DECIMAL = /\A[1-9][0-9]*\z/
+
         def self.key_for(object)
           meta = object.fetch(:metadata)
           meta[:namespace] ? "#{meta[:namespace]}/#{meta[:name]}" : meta[:name]
+        end
+
+        # True when version a is known to be older than version b.
+        def self.older?(a, b)
+          return false unless a.is_a?(String) && b.is_a?(String) && a.match?(DECIMAL) && b.match?(DECIMAL)
+
+          a.length == b.length ? a < b : a.length < b.length
         end
 
         def initialize
@@ -16,9 +31,16 @@ module StatsTracker
           @lock = Mutex.new
         end
 
+        # Returns false (and keeps the cached object) when object is older than it.
         def put(object)
           frozen = deep_freeze(object)
-          @lock.synchronize { @objects[self.class.key_for(frozen)] = frozen }
+          key = self.class.key_for(frozen)
+          @lock.synchronize do
+            next false if newer?(@objects[key], frozen)
+
+            @objects[key] = frozen
+            true
+          end
         end
 
         def delete(key)
@@ -41,14 +63,17 @@ module StatsTracker
           @lock.synchronize { @objects.size }
         end
 
-        # Replaces the content with a fresh list; returns [added_or_changed, removed] for events.
-        def replace(objects)
+        # Replaces the content with a fresh list made at resourceVersion `version`; returns
+        # [added_or_changed, removed] for events. What the cache holds newer than the list (from
+        # a write response that arrived meanwhile) stays.
+        def replace(objects, version: nil)
           fresh = objects.to_h { |o| [self.class.key_for(o), deep_freeze(o)] }
           @lock.synchronize do
-            changed = fresh.values.reject do |o|
-              old = @objects[self.class.key_for(o)]
-              old && old.dig(:metadata, :resourceVersion) == o.dig(:metadata, :resourceVersion)
+            @objects.each do |key, old|
+              kept = fresh.key?(key) ? newer?(old, fresh[key]) : version && self.class.older?(version, rv(old))
+              fresh[key] = old if kept
             end
+            changed = fresh.values.reject { |o| @objects[self.class.key_for(o)].equal?(o) || same_version?(o) }
             removed = @objects.reject { |key, _| fresh.key?(key) }.values
             @objects = fresh
             [changed, removed]
@@ -56,6 +81,19 @@ module StatsTracker
         end
 
         private
+
+        def newer?(cached, incoming)
+          !cached.nil? && self.class.older?(rv(incoming), rv(cached))
+        end
+
+        def same_version?(object)
+          old = @objects[self.class.key_for(object)]
+          old && rv(old) == rv(object)
+        end
+
+        def rv(object)
+          object.dig(:metadata, :resourceVersion)
+        end
 
         def deep_freeze(value)
           case value

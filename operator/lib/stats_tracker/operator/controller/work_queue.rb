@@ -1,19 +1,31 @@
 # frozen_string_literal: true
 
-require_relative "backoff"
+require "stats_tracker/backoff"
 
 module StatsTracker
   module Operator
     module Controller
       # A work queue in the client-go mould: a key is queued at most once (dirty set), is never
       # handed to two workers at the same time (processing set; a key re-added while it is being
-      # processed is queued again when the worker calls #done), can be scheduled for later, and
-      # carries a per-key failure count for exponential backoff with jitter.
+      # processed is queued again when the worker calls #done), and carries a per-key failure
+      # count for exponential backoff with jitter.
+      #
+      # It also holds the one schedule of each key: a set of pending reasons (a retry after a
+      # failure, the interval, an aggregate, ...), each with its due time. The key is due at the
+      # earliest of them; when it is handed out only the reasons already due are used up, so
+      # handling one reason never drops another (an event during a backoff leaves the retry due).
+      #
+      # Ready keys are handed out round-robin across namespaces (a key's #namespace, if it has
+      # one), so a tenant with a thousand queued objects does not make another tenant's wait.
       class WorkQueue
-        def initialize(backoff: Backoff.new, clock: -> { Process.clock_gettime(Process::CLOCK_MONOTONIC) })
+        # A failure's retry: a new failure replaces it, a success (#forget) removes it.
+        RETRY = :retry
+
+        def initialize(backoff: StatsTracker::Backoff.new, clock: -> { Process.clock_gettime(Process::CLOCK_MONOTONIC) })
           @backoff = backoff
           @clock = clock
-          @queue = []
+          @queue = Hash.new { |h, ns| h[ns] = [] }
+          @turns = []
           @dirty = {}
           @processing = {}
           @waiting = {}
@@ -23,37 +35,51 @@ module StatsTracker
           @cond = ConditionVariable.new
         end
 
+        # Queues `key` now. Later reasons it has pending stay pending.
         def add(key)
           @lock.synchronize do
             return if @shutdown
 
-            @waiting.delete(key)
             enqueue(key)
           end
         end
 
-        # Schedules `key` no later than `delay` seconds from now; an earlier schedule wins.
-        def add_after(key, delay)
+        # Adds `reason` to the key's schedule, due `delay` seconds from now. Of two schedules
+        # for the same reason the earlier wins; other reasons are untouched.
+        def add_after(key, delay, reason: :requeue)
           return add(key) if delay <= 0
 
           @lock.synchronize do
-            return if @shutdown || @dirty.key?(key)
+            return if @shutdown
 
             due = @clock.call + delay
-            @waiting[key] = due if !@waiting.key?(key) || due < @waiting[key]
+            reasons = (@waiting[key] ||= {})
+            reasons[reason] = due if !reasons.key?(reason) || due < reasons[reason]
             @cond.broadcast
           end
         end
 
-        # Records a failure and schedules a retry after the backoff delay, or `at_least` seconds
-        # if that is longer (Retry-After from GitHub); returns the delay chosen.
-        def add_rate_limited(key, at_least: 0)
+        # Schedules the retry of a failure `delay` seconds from now, replacing an earlier retry
+        # (the latest failure decides how long to back off).
+        def retry_after(key, delay)
+          @lock.synchronize do
+            return if @shutdown
+
+            (@waiting[key] ||= {})[RETRY] = @clock.call + delay
+            @cond.broadcast
+          end
+        end
+
+        # Records a failure and schedules a retry after the backoff delay (with `cap` as its
+        # ceiling if given), or `at_least` seconds if that is longer (Retry-After from GitHub);
+        # returns the delay chosen.
+        def add_rate_limited(key, at_least: 0, cap: nil)
           delay = @lock.synchronize do
             attempt = @failures[key]
             @failures[key] += 1
-            [@backoff.delay(attempt), at_least.to_f].max
+            [@backoff.delay(attempt, cap: cap), at_least.to_f].max
           end
-          add_after(key, delay)
+          retry_after(key, delay)
           delay
         end
 
@@ -61,8 +87,28 @@ module StatsTracker
           @lock.synchronize { @failures.fetch(key, 0) }
         end
 
+        # A success: the failure count and any pending retry go.
         def forget(key)
-          @lock.synchronize { @failures.delete(key) }
+          @lock.synchronize do
+            @failures.delete(key)
+            drop_reason(key, RETRY)
+          end
+        end
+
+        # Seconds until `reason` is due for `key`, or nil when it is not pending.
+        def pending(key, reason)
+          @lock.synchronize do
+            due = @waiting.dig(key, reason)
+            due && (due - @clock.call)
+          end
+        end
+
+        # The key's next scheduled look: [reason, seconds from now], or nil.
+        def next_due(key)
+          @lock.synchronize do
+            reason, due = @waiting[key]&.min_by { |_, at| at }
+            reason && [reason, due - @clock.call]
+          end
         end
 
         # Blocks until a key is ready; returns nil once shut down and drained of ready keys.
@@ -71,8 +117,8 @@ module StatsTracker
           @lock.synchronize do
             loop do
               promote_due
-              unless @queue.empty?
-                key = @queue.shift
+              unless @turns.empty?
+                key = take_turn
                 @dirty.delete(key)
                 @processing[key] = true
                 return key
@@ -90,7 +136,7 @@ module StatsTracker
           @lock.synchronize do
             @processing.delete(key)
             if @dirty.key?(key)
-              @queue << key
+              push(key)
               @cond.signal
             end
           end
@@ -104,14 +150,11 @@ module StatsTracker
           end
         end
 
-        def shutting_down?
-          @lock.synchronize { @shutdown }
-        end
-
         def depth
-          @lock.synchronize { @queue.size }
+          @lock.synchronize { @queue.each_value.sum(&:size) }
         end
 
+        # Keys with at least one reason pending for later.
         def scheduled
           @lock.synchronize { @waiting.size }
         end
@@ -128,17 +171,40 @@ module StatsTracker
           @dirty[key] = true
           return if @processing.key?(key)
 
-          @queue << key
+          push(key)
           @cond.signal
         end
 
+        def push(key)
+          namespace = key.respond_to?(:namespace) ? key.namespace : nil
+          @turns << namespace if @queue[namespace].empty?
+          @queue[namespace] << key
+        end
+
+        # The next namespace in turn gives its oldest ready key, and goes to the back of the line
+        # if it has more.
+        def take_turn
+          namespace = @turns.shift
+          keys = @queue[namespace]
+          key = keys.shift
+          keys.empty? ? @queue.delete(namespace) : @turns << namespace
+          key
+        end
+
+        def drop_reason(key, reason)
+          reasons = @waiting[key] or return
+          reasons.delete(reason)
+          @waiting.delete(key) if reasons.empty?
+        end
+
+        # Due reasons are used up; the key is queued once for all of them.
         def promote_due
           return if @waiting.empty?
 
           now = @clock.call
-          due = @waiting.select { |_, at| at <= now }.keys
-          due.each do |key|
-            @waiting.delete(key)
+          @waiting.each_key.select { |key| @waiting[key].each_value.any? { |at| at <= now } }.each do |key|
+            @waiting[key].delete_if { |_, at| at <= now }
+            @waiting.delete(key) if @waiting[key].empty?
             enqueue(key)
           end
         end
@@ -146,7 +212,7 @@ module StatsTracker
         def next_wakeup(deadline)
           now = @clock.call
           candidates = []
-          candidates << (@waiting.values.min - now) unless @waiting.empty?
+          candidates << (@waiting.each_value.map { |reasons| reasons.values.min }.min - now) unless @waiting.empty?
           candidates << (deadline - now) if deadline
           return nil if candidates.empty?
 

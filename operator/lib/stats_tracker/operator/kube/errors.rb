@@ -8,8 +8,6 @@ module StatsTracker
       # kubeclient 4.9.3 reports failures three ways: HttpError with a code, HttpError with code nil
       # (rest-client timeouts), and unwrapped socket/TLS errors. One place decides what each means.
       module Errors
-        TRANSPORT = [SystemCallError, SocketError, IOError, OpenSSL::SSL::SSLError, Timeout::Error, EOFError].freeze
-
         module_function
 
         def code(error)
@@ -18,14 +16,6 @@ module StatsTracker
 
         def conflict?(error)
           error.is_a?(Kubeclient::HttpError) && code(error) == 409
-        end
-
-        def not_found?(error)
-          error.is_a?(Kubeclient::ResourceNotFoundError) || (error.is_a?(Kubeclient::HttpError) && code(error) == 404)
-        end
-
-        def transport?(error)
-          TRANSPORT.any? { |k| error.is_a?(k) } || (error.is_a?(Kubeclient::HttpError) && code(error).nil?)
         end
 
         def describe(error)

@@ -9,13 +9,21 @@ module StatsTracker
       # The calls the operator makes for one resource type, over kubeclient 4.9.3's generic entity
       # methods plus what that version lacks: server-side apply with a Hash body (optionally on
       # /status) with an explicit field manager and force flag, and a fresh bearer token per call.
+      #
+      # Every worker thread shares one ResourceApi, so a client's headers are never changed once
+      # it exists: a rotated token gets a new client. `fence`, when given, is asked before every
+      # write; a write it refuses raises NotPermitted (a replica that is no longer leader).
       class ResourceApi
         APPLY_TYPE = "application/apply-patch+yaml"
+        WRITES = %i[create update delete apply apply_status].freeze
+
+        # A write refused by the fence.
+        class NotPermitted < StandardError; end
 
         attr_reader :kind, :plural, :group, :version, :connection
 
         def initialize(connection:, kind:, plural:, group: nil, version: "v1", field_manager: "stats-tracker",
-                       on_request: nil)
+                       on_request: nil, timeouts: nil, fence: nil)
           @connection = connection
           @kind = kind
           @plural = plural
@@ -23,8 +31,10 @@ module StatsTracker
           @version = version
           @field_manager = field_manager
           @on_request = on_request || ->(_verb, _plural) {}
-          @client = connection.client(group: group, version: version)
-          @client.rest_client # built eagerly: kubeclient memoizes it without a lock
+          @timeouts = timeouts
+          @fence = fence
+          @client_lock = Mutex.new
+          @current = build_client(current_authorization)
         end
 
         def api_version
@@ -32,29 +42,30 @@ module StatsTracker
         end
 
         # Returns [items, resourceVersion].
-        def list(namespace: nil)
-          result = call(:list) { @client.get_entities(@kind, @plural, namespace: namespace, as: :parsed_symbolized) }
+        def list(namespace: nil, label_selector: nil)
+          options = { namespace: namespace, label_selector: label_selector, as: :parsed_symbolized }.compact
+          result = call(:list) { |client| client.get_entities(@kind, @plural, options) }
           [Array(result[:items]), result.dig(:metadata, :resourceVersion)]
         end
 
         def get(name, namespace)
-          call(:get) { @client.get_entity(@plural, name, namespace, as: :parsed_symbolized) }
+          call(:get) { |client| client.get_entity(@plural, name, namespace, as: :parsed_symbolized) }
         rescue Kubeclient::ResourceNotFoundError
           nil
         end
 
         def create(body)
-          call(:create) { @client.create_entity(@kind, @plural, body) }
+          call(:create) { |client| client.create_entity(@kind, @plural, body) }
         end
 
         # PUT with metadata.resourceVersion: optimistic concurrency, 409 on a lost race.
         def update(body)
-          call(:update) { @client.update_entity(@plural, body) }
+          call(:update) { |client| client.update_entity(@plural, body) }
         end
 
         def delete(name, namespace, uid: nil)
           options = uid ? { preconditions: { uid: uid }, propagationPolicy: "Background" } : {}
-          call(:delete) { @client.delete_entity(@plural, name, namespace, delete_options: options) }
+          call(:delete) { |client| client.delete_entity(@plural, name, namespace, delete_options: options) }
           true
         rescue Kubeclient::ResourceNotFoundError
           false
@@ -67,9 +78,9 @@ module StatsTracker
           path = resource_path(meta.fetch(:name), meta[:namespace], subresource)
           query = URI.encode_www_form(fieldManager: @field_manager, force: force)
           payload = { apiVersion: api_version, kind: @kind }.merge(body)
-          response = call(subresource ? :apply_status : :apply) do
-            @client.rest_client["#{path}?#{query}"].patch(JSON.generate(payload),
-                                                          { "Content-Type" => APPLY_TYPE }.merge(@client.headers))
+          response = call(subresource ? :apply_status : :apply) do |client|
+            client.rest_client["#{path}?#{query}"].patch(JSON.generate(payload),
+                                                         { "Content-Type" => APPLY_TYPE }.merge(client.headers))
           end
           JSON.parse(response.body, symbolize_names: true)
         end
@@ -78,11 +89,12 @@ module StatsTracker
           apply({ metadata: { name: name, namespace: namespace }, status: status }, subresource: "status", force: force)
         end
 
-        def watch_url(namespace:, resource_version:, timeout_seconds:)
+        def watch_url(namespace:, resource_version:, timeout_seconds:, label_selector: nil)
           base = @group ? "#{@connection.server}/apis/#{@group}/#{@version}" : "#{@connection.server}/api/#{@version}"
           path = namespace ? "#{base}/namespaces/#{namespace}/#{@plural}" : "#{base}/#{@plural}"
           query = { watch: "true", allowWatchBookmarks: "true", timeoutSeconds: timeout_seconds.to_i }
           query[:resourceVersion] = resource_version if resource_version
+          query[:labelSelector] = label_selector if label_selector
           URI("#{path}?#{URI.encode_www_form(query)}")
         end
 
@@ -94,14 +106,38 @@ module StatsTracker
         end
 
         def call(verb)
-          refresh_token
+          if @fence && WRITES.include?(verb) && !@fence.call
+            raise NotPermitted, "#{verb} #{@plural} refused: not the leader"
+          end
+
+          client = current_client
           @on_request.call(verb, @plural)
-          @client.handle_exception { yield }
+          client.handle_exception { yield client }
         end
 
-        def refresh_token
-          source = @connection.token_source
-          @client.headers[:Authorization] = source.authorization if source
+        def current_authorization
+          @connection.token_source&.authorization
+        end
+
+        # [authorization, client]: replaced as a whole, never changed in place.
+        def current_client
+          authorization = current_authorization
+          current = @current
+          return current.last if current.first == authorization
+
+          @client_lock.synchronize do
+            @current = build_client(authorization) unless @current.first == authorization
+            @current.last
+          end
+        end
+
+        def build_client(authorization)
+          options = { group: @group, version: @version }
+          options[:timeouts] = @timeouts if @timeouts
+          client = @connection.client(**options)
+          client.headers[:Authorization] = authorization if authorization
+          client.rest_client # built eagerly: kubeclient memoizes it without a lock
+          [authorization, client].freeze
         end
       end
     end

@@ -3,6 +3,7 @@
 require_relative "outcome"
 require_relative "page_errors"
 require_relative "schedule"
+require_relative "summary"
 require_relative "../conditions"
 require_relative "../duration"
 
@@ -14,6 +15,9 @@ module StatsTracker
       # clock. It performs no Kubernetes I/O; the controller applies what it returns.
       class Leaf
         HISTORY_LIMIT = 30
+        # The CRD's limits: status counts are int64, and last30Days holds at most this many bars.
+        INT64_MAX = (2**63) - 1
+        CHART_LIMIT = 62
 
         # fetcher_for: ->(leaf) { StatsTracker::Fetcher } (per GitHub token)
         # acquire: ->() { true | false } takes a GitHub rate-limiter token (false = shutting down)
@@ -32,27 +36,23 @@ module StatsTracker
           @etag_lock = Mutex.new
         end
 
-        # Status to write first when a new generation is picked up, so watchers see
-        # Reconciling=True while the page is fetched; nil when there is nothing to announce.
+        # Status to write first when a new generation or requestedAt token has to wait for the
+        # GitHub rate limiter (the controller asks only then), so watchers see Reconciling=True
+        # and why; nil when there is nothing to announce.
         def progress_status(leaf)
           status = leaf[:status] || {}
-          return nil unless Schedule.generation_pending?(leaf) && !leaf.dig(:spec, :suspend)
+          return nil if leaf.dig(:spec, :suspend)
+          return nil unless Schedule.generation_pending?(leaf) || Schedule.request_pending?(leaf)
 
-          conditions = Conditions.set(status[:conditions], type: Conditions::RECONCILING, status: "True",
-                                                           reason: "Progressing", message: "reading the package page",
-                                                           generation: leaf.dig(:metadata, :generation), now: @clock.call)
-          unless Conditions.find(conditions, Conditions::READY)
-            conditions = Conditions.set(conditions, type: Conditions::READY, status: "Unknown", reason: "Progressing",
-                                                    message: "reconciliation in progress",
-                                                    generation: leaf.dig(:metadata, :generation), now: @clock.call)
-          end
-          status.merge(conditions: conditions)
+          status.merge(conditions: summarize(leaf, status, :progressing, "Progressing",
+                                             "waiting for the GitHub rate limit, then reading the package page",
+                                             @clock.call))
         end
 
         def reconcile(leaf)
           now = @clock.call
           status = leaf[:status] || {}
-          interval = Duration.parse(leaf.dig(:spec, :interval) || "1h")
+          interval = Duration.interval(leaf.dig(:spec, :interval) || "1h")
           return suspended(leaf, status) if leaf.dig(:spec, :suspend)
 
           wait = Schedule.due_in(leaf, interval: interval, now: now)
@@ -108,11 +108,21 @@ module StatsTracker
           stats = @parser.package(page.body)
           raise PageFailure, PageErrors.from_status(page, what: package_label(leaf)) unless page.status == 200
 
-          stats
+          check_range(stats, leaf)
         rescue StatsTracker::ParseError => e
           failure = PageErrors.from_parse(e, what: package_label(leaf))
           failure.retry_after ||= page.retry_after if page.respond_to?(:retry_after)
           raise PageFailure, failure
+        end
+
+        # A count the status cannot hold is reported, not written: the API server would refuse the
+        # whole status write, and the Leaf would keep retrying with nothing recorded.
+        def check_range(stats, leaf)
+          counts = [stats.total_downloads] + Array(stats.last_30_days).map(&:count)
+          return stats if counts.all? { |c| c.nil? || c <= INT64_MAX }
+
+          raise PageFailure, Failure.new(reason: "CountOutOfRange", stalled: true,
+                                         message: "#{package_label(leaf)}: a count on the page exceeds 2^63-1")
         end
 
         def remember_etag(leaf, etag)
@@ -126,7 +136,8 @@ module StatsTracker
           count = stats ? stats.total_downloads : status[:downloadCount]
           fresh = status.merge(
             observedGeneration: generation, downloadCount: count, lastUpdate: Conditions.timestamp(now),
-            history: history(status[:history], count, now), conditions: ready_conditions(status, generation, count, now)
+            history: history(status[:history], count, now),
+            conditions: summarize(leaf, status, :succeeded, "Succeeded", "#{count} downloads", now)
           )
           fresh.merge!(stats_fields(stats)) if stats
           fresh[:lastHandledReconcileAt] = Schedule.requested_at(leaf) if Schedule.requested_at(leaf)
@@ -134,16 +145,15 @@ module StatsTracker
         end
 
         def stats_fields(stats)
-          days = stats.last_30_days&.map { |d| { date: d.date.to_s, count: d.count } }
+          days = stats.last_30_days&.sort_by(&:date)&.last(CHART_LIMIT)
+                      &.map { |d| { date: d.date.to_s, count: d.count } }
           fields = { lastPublished: stats.last_published }
           days ? fields.merge(last30Days: days) : fields
         end
 
-        def ready_conditions(status, generation, count, now)
-          conditions = Conditions.remove(Conditions.remove(status[:conditions], Conditions::RECONCILING),
-                                         Conditions::STALLED)
-          Conditions.set(conditions, type: Conditions::READY, status: "True", reason: "Succeeded",
-                                     message: "#{count} downloads", generation: generation, now: now)
+        def summarize(leaf, status, state, reason, message, now)
+          Summary.conditions(status[:conditions], Result.new(state: state, reason: reason, message: message),
+                             generation: leaf.dig(:metadata, :generation), now: now)
         end
 
         # History records changes only, so an unchanged count costs no history entry.
@@ -155,22 +165,14 @@ module StatsTracker
         end
 
         def failed(leaf, status, failure, now)
-          conditions = Conditions.remove(Conditions.remove(status[:conditions], Conditions::STALLED),
-                                         Conditions::RECONCILING)
-          conditions = Conditions.set(conditions, type: Conditions::READY, status: "False", reason: failure.reason,
-                                                  message: failure.message, generation: leaf.dig(:metadata, :generation),
-                                                  now: now)
+          conditions = summarize(leaf, status, :failed, failure.reason, failure.message, now)
           Outcome.new(status: with_request(leaf, status.merge(conditions: conditions)), failure: failure,
                       event: ["Warning", failure.reason, failure.message], fetched: true)
         end
 
         def stalled(leaf, status, failure, now)
           generation = leaf.dig(:metadata, :generation)
-          conditions = Conditions.remove(status[:conditions], Conditions::RECONCILING)
-          conditions = Conditions.set(conditions, type: Conditions::STALLED, status: "True", reason: failure.reason,
-                                                  message: failure.message, generation: generation, now: now)
-          conditions = Conditions.set(conditions, type: Conditions::READY, status: "False", reason: failure.reason,
-                                                  message: failure.message, generation: generation, now: now)
+          conditions = summarize(leaf, status, :stalled, failure.reason, failure.message, now)
           fresh = with_request(leaf, status.merge(conditions: conditions, observedGeneration: generation))
           Outcome.new(status: fresh, failure: failure, event: ["Warning", failure.reason, failure.message], fetched: true)
         end
@@ -178,7 +180,7 @@ module StatsTracker
         # Suspended: no request; the new generation is acknowledged so kstatus does not report
         # the object as in progress forever.
         def suspended(leaf, status)
-          conditions = Conditions.remove(status[:conditions], Conditions::RECONCILING)
+          conditions = summarize(leaf, status, :suspended, nil, nil, @clock.call)
           fresh = with_request(leaf, status.merge(observedGeneration: leaf.dig(:metadata, :generation),
                                                   conditions: conditions))
           Outcome.new(status: fresh)

@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require_relative "outcome"
+require_relative "../github_tokens"
 
 module StatsTracker
   module Operator
@@ -16,6 +17,9 @@ module StatsTracker
 
         def from_exception(error, what:)
           case error
+          when GithubTokens::SecretUnavailable
+            Failure.new(reason: "SecretNotFound", message: "#{what}: #{error.message}; the operator's own token is " \
+                                                           "never used in its place")
           when StatsTracker::ParseError then from_parse(error, what: what)
           when StatsTracker::FetchError then from_fetch(error, what: what)
           when StatsTracker::Error

@@ -1,8 +1,13 @@
 # frozen_string_literal: true
 
+require "set"
+require "stats_tracker/listing_chain"
+require_relative "deletion_guard"
+require_relative "leaf"
 require_relative "outcome"
 require_relative "page_errors"
 require_relative "schedule"
+require_relative "summary"
 require_relative "../conditions"
 require_relative "../duration"
 require_relative "../names"
@@ -16,11 +21,20 @@ module StatsTracker
       class Project
         GROUP_VERSION = "stats-tracker.dev/v1alpha1"
         PROJECT_LABEL = "stats-tracker.dev/project"
+        # Flux's shard label: a Project's Leafs carry its value, so the shard that reconciles the
+        # Project (WATCH_LABEL_SELECTOR) also sees and reconciles its Leafs.
+        SHARD_LABEL = :"sharding.fluxcd.io/key"
         MAX_PAGES = 100
+        LEAVES_READY = "LeavesReady"
 
         # Result of a Project reconcile: desired_leaves nil means "listing not read, leave the
-        # Leaf set as it is".
-        Plan = Struct.new(:outcome, :desired_leaves, keyword_init: true)
+        # Leaf set as it is"; deletions names the owned Leafs to delete (never more than the
+        # DeletionGuard and the user's include/exclude patterns allow).
+        Plan = Struct.new(:outcome, :desired_leaves, :deletions, keyword_init: true) do
+          def initialize(outcome:, desired_leaves: nil, deletions: [])
+            super
+          end
+        end
 
         def initialize(fetcher_for:, parser:, acquire:, clock: -> { Time.now }, random: Random.new,
                        on_github_response: ->(_status) {})
@@ -30,6 +44,12 @@ module StatsTracker
           @clock = clock
           @random = random
           @on_github_response = on_github_response
+          @guard = DeletionGuard.new
+        end
+
+        # The Project is gone: drop what the deletion guard remembers of it.
+        def forget(uid)
+          @guard.forget(uid)
         end
 
         # owned_leaves: the Leafs in the cache whose controller owner is this Project.
@@ -38,18 +58,24 @@ module StatsTracker
         def reconcile(project, owned_leaves:, taken_names: [], listing_held: false)
           now = @clock.call
           status = project[:status] || {}
-          interval = Duration.parse(project.dig(:spec, :interval) || "1h")
+          interval = Duration.interval(project.dig(:spec, :interval) || "1h")
           return suspended(project, status, owned_leaves) if project.dig(:spec, :suspend)
 
-          wait = listing_held ? interval : listing_due_in(project, interval, now)
+          wait = listing_held && !user_waiting?(project) ? interval : Schedule.due_in(project, interval: interval, now: now)
           return aggregate_only(project, status, owned_leaves, wait) if wait.positive?
           return Plan.new(outcome: Outcome.new(status: status)) unless @acquire.call
 
-          packages = read_listing(project)
-          leaves = desired_leaves(project, packages, taken_names)
-          Plan.new(outcome: listed(project, status, leaves, owned_leaves, interval, now), desired_leaves: leaves)
+          listed_packages = read_listing(project)
+          leaves = desired_leaves(project, filter(listed_packages, project[:spec]), taken_names)
+          Plan.new(outcome: listed(project, status, leaves, owned_leaves, interval, now), desired_leaves: leaves,
+                   deletions: deletions(project, owned_leaves, leaves, listed_packages))
         rescue Duration::InvalidError => e
           failure = Failure.new(reason: "InvalidSpec", message: e.message, stalled: true)
+          Plan.new(outcome: failed(project, status, failure, now, owned_leaves))
+        rescue StatsTracker::IncompleteListingError => e
+          failure = Failure.new(reason: "ListingIncomplete",
+                                message: "listing of #{project.dig(:spec, :owner)} not read to its end (#{e.reason}): " \
+                                         "#{e.message}; no Leaf deleted")
           Plan.new(outcome: failed(project, status, failure, now, owned_leaves))
         rescue StatsTracker::Error, SystemCallError, IOError => e
           failure = PageErrors.from_exception(e, what: "listing of #{project.dig(:spec, :owner)}")
@@ -70,38 +96,31 @@ module StatsTracker
 
         private
 
-        # Ready also reflects the Leafs, so unlike a Leaf a Project that is not Ready is not
-        # necessarily due: only a failed listing (any reason but the Leaf-derived ones) is.
-        LEAF_REASONS = %w[LeavesNotReady Progressing Succeeded].freeze
-
-        def listing_due_in(project, interval, now)
-          return 0 if Schedule.generation_pending?(project) || Schedule.request_pending?(project)
-
-          ready = Conditions.find(project.dig(:status, :conditions), Conditions::READY)
-          return 0 if ready.nil? || !LEAF_REASONS.include?(ready[:reason])
-
-          last = project.dig(:status, :lastUpdate)
-          return 0 unless last
-
-          left = Time.parse(last) + interval - now
-          left <= Schedule::EARLY_TOLERANCE ? 0 : left
+        # A new generation or requestedAt token is handled at once, even during a backoff (as
+        # Flux does); the GitHub rate limiter still decides when the request goes out.
+        def user_waiting?(project)
+          Schedule.generation_pending?(project) || Schedule.request_pending?(project)
         end
 
+        # Every package of the listing, or IncompleteListingError: a partial list would read as
+        # "these packages are gone".
         def read_listing(project)
           spec = project[:spec]
           fetcher = @fetcher_for.call(project)
-          packages = []
-          page_number = 1
-          MAX_PAGES.times do
-            listing = listing_page(fetcher, spec, page_number)
-            packages.concat(listing.packages)
-            next_page = listing.next_page
-            break if next_page.nil? || next_page <= page_number
+          chain = ListingChain.new(max_pages: MAX_PAGES, proceed: @acquire,
+                                   read_page: ->(number) { listing_page(fetcher, spec, number) })
+          chain.read.uniq(&:name)
+        end
 
-            page_number = next_page
-            break unless @acquire.call
-          end
-          filter(packages.uniq(&:name), spec)
+        # Owned Leafs not wanted any more: at once when the user's patterns dropped the package (or
+        # it now goes by another Leaf name), and only through the DeletionGuard when the package is
+        # missing from the listing itself.
+        def deletions(project, owned_leaves, wanted, listed_packages)
+          listed = listed_packages.to_set(&:name)
+          unwanted = owned_leaves.reject { |leaf| wanted.key?(leaf.dig(:metadata, :name)) }
+          missing, dropped = unwanted.partition { |leaf| !listed.include?(leaf.dig(:spec, :package)) }
+          names = ->(leaves) { leaves.map { |leaf| leaf.dig(:metadata, :name) } }
+          names.call(dropped) + @guard.confirm(project.dig(:metadata, :uid), names.call(missing))
         end
 
         def listing_page(fetcher, spec, number)
@@ -134,7 +153,7 @@ module StatsTracker
           {
             apiVersion: GROUP_VERSION, kind: "Leaf",
             metadata: {
-              name: name, namespace: meta[:namespace], labels: { PROJECT_LABEL.to_sym => meta[:name] },
+              name: name, namespace: meta[:namespace], labels: leaf_labels(meta),
               ownerReferences: [{ apiVersion: GROUP_VERSION, kind: "Project", name: meta[:name], uid: meta[:uid],
                                   controller: true, blockOwnerDeletion: true }]
             },
@@ -142,72 +161,69 @@ module StatsTracker
           }
         end
 
+        def leaf_labels(meta)
+          labels = { PROJECT_LABEL.to_sym => Names.label_value(meta[:name]) }
+          shard = meta.dig(:labels, SHARD_LABEL)
+          shard ? labels.merge(SHARD_LABEL => shard) : labels
+        end
+
+        # Ready means the listing was read and the Leafs are in place (the controller applies them
+        # before it writes this status); how the Leafs fare is LeavesReady and readyLeaves.
         def listed(project, status, leaves, owned_leaves, interval, now)
-          generation = project.dig(:metadata, :generation)
-          fresh = aggregate(project, status, owned_leaves.select { |l| leaves.key?(l.dig(:metadata, :name)) },
-                            package_count: leaves.size)
-          fresh = fresh.merge(observedGeneration: generation, lastUpdate: Conditions.timestamp(now))
-          fresh[:conditions] = Conditions.remove(fresh[:conditions], Conditions::STALLED)
+          fresh = with_leaves(project, status, owned_leaves.select { |l| leaves.key?(l.dig(:metadata, :name)) },
+                              package_count: leaves.size)
+          fresh = fresh.merge(observedGeneration: project.dig(:metadata, :generation), lastUpdate: Conditions.timestamp(now),
+                              conditions: summarize(project, fresh, :succeeded, "Succeeded", "#{leaves.size} packages listed"))
           fresh[:lastHandledReconcileAt] = Schedule.requested_at(project) if Schedule.requested_at(project)
           Outcome.new(status: fresh, requeue_after: Schedule.jittered(interval, @random), fetched: true)
         end
 
         def aggregate_only(project, status, owned_leaves, wait)
-          Plan.new(outcome: Outcome.new(status: aggregate(project, status, owned_leaves,
-                                                          package_count: owned_leaves.size),
+          Plan.new(outcome: Outcome.new(status: with_leaves(project, status, owned_leaves, package_count: owned_leaves.size),
                                         requeue_after: wait))
         end
 
-        # Ready reflects the Leafs too: True when every Leaf is Ready, Reconciling while some have
-        # not reported yet, False (with their names) when some failed.
-        def aggregate(project, status, leaves, package_count:)
-          generation = project.dig(:metadata, :generation)
-          now = @clock.call
-          total = leaves.sum { |l| l.dig(:status, :downloadCount).to_i }
+        # The Leafs' side: counts, and LeavesReady True when every Leaf is Ready, Unknown while
+        # some have not reported yet, False (with their names) when some failed.
+        def with_leaves(project, status, leaves, package_count:)
           failing = leaves.select { |l| Conditions.status_of(l.dig(:status, :conditions), Conditions::READY) == "False" }
-          pending = leaves.reject { |l| Conditions.true?(l.dig(:status, :conditions), Conditions::READY) } - failing
-          conditions = status[:conditions]
-          if !failing.empty?
-            names = failing.map { |l| l.dig(:metadata, :name) }.sort
-            conditions = Conditions.remove(conditions, Conditions::RECONCILING)
-            conditions = Conditions.set(conditions, type: Conditions::READY, status: "False", reason: "LeavesNotReady",
-                                                    message: "#{failing.size}/#{leaves.size} Leafs not ready: " \
-                                                             "#{names.first(10).join(', ')}",
-                                                    generation: generation, now: now)
-          elsif !pending.empty? || leaves.size < package_count
-            conditions = Conditions.set(conditions, type: Conditions::RECONCILING, status: "True", reason: "Progressing",
-                                                    message: "#{pending.size + package_count - leaves.size} Leafs pending",
-                                                    generation: generation, now: now)
-            conditions = Conditions.set(conditions, type: Conditions::READY, status: "Unknown", reason: "Progressing",
-                                                    message: "waiting for Leafs", generation: generation, now: now)
-          else
-            conditions = Conditions.remove(conditions, Conditions::RECONCILING)
-            conditions = Conditions.set(conditions, type: Conditions::READY, status: "True", reason: "Succeeded",
-                                                    message: "#{package_count} packages, #{total} downloads",
-                                                    generation: generation, now: now)
-          end
-          status.merge(packageCount: package_count, totalDownloads: total, conditions: conditions)
+          ready = leaves.count { |l| Conditions.true?(l.dig(:status, :conditions), Conditions::READY) }
+          state, reason, message =
+            if !failing.empty?
+              names = failing.map { |l| l.dig(:metadata, :name) }.sort
+              ["False", "LeavesNotReady", "#{failing.size}/#{package_count} Leafs not ready: #{names.first(10).join(', ')}"]
+            elsif ready < package_count
+              ["Unknown", "Progressing", "#{package_count - ready} Leafs pending"]
+            else
+              ["True", "Succeeded", "#{ready} Leafs ready"]
+            end
+          conditions = Conditions.set(status[:conditions], type: LEAVES_READY, status: state, reason: reason, message: message,
+                                                           generation: project.dig(:metadata, :generation), now: @clock.call)
+          status.merge(packageCount: package_count, readyLeaves: ready, conditions: conditions,
+                       totalDownloads: total_downloads(leaves))
+        end
+
+        def summarize(project, status, state, reason, message)
+          Summary.conditions(status[:conditions], Result.new(state: state, reason: reason, message: message),
+                             generation: project.dig(:metadata, :generation), now: @clock.call)
+        end
+
+        # Saturates at the largest count the status can hold: Leafs below the limit can add up past it.
+        def total_downloads(leaves)
+          [leaves.sum { |l| l.dig(:status, :downloadCount).to_i }, Leaf::INT64_MAX].min
         end
 
         def failed(project, status, failure, now, owned_leaves)
-          generation = project.dig(:metadata, :generation)
-          conditions = Conditions.remove(status[:conditions], Conditions::RECONCILING)
-          if failure.stalled
-            conditions = Conditions.set(conditions, type: Conditions::STALLED, status: "True", reason: failure.reason,
-                                                    message: failure.message, generation: generation, now: now)
-          end
-          conditions = Conditions.set(conditions, type: Conditions::READY, status: "False", reason: failure.reason,
-                                                  message: failure.message, generation: generation, now: now)
-          fresh = status.merge(conditions: conditions, packageCount: owned_leaves.size,
-                               totalDownloads: owned_leaves.sum { |l| l.dig(:status, :downloadCount).to_i })
-          fresh[:observedGeneration] = generation if failure.stalled
+          fresh = with_leaves(project, status, owned_leaves, package_count: owned_leaves.size)
+          fresh[:conditions] = summarize(project, fresh, failure.stalled ? :stalled : :failed, failure.reason, failure.message)
+          fresh[:observedGeneration] = project.dig(:metadata, :generation) if failure.stalled
           fresh[:lastHandledReconcileAt] = Schedule.requested_at(project) if Schedule.requested_at(project)
           Outcome.new(status: fresh, failure: failure, event: ["Warning", failure.reason, failure.message], fetched: true)
         end
 
         def suspended(project, status, owned_leaves)
           fresh = status.merge(observedGeneration: project.dig(:metadata, :generation),
-                               conditions: Conditions.remove(status[:conditions], Conditions::RECONCILING))
+                               conditions: summarize(project, status, :suspended, nil, nil))
           fresh[:lastHandledReconcileAt] = Schedule.requested_at(project) if Schedule.requested_at(project)
           Plan.new(outcome: Outcome.new(status: fresh), desired_leaves: suspended_leaves(project, owned_leaves))
         end

@@ -15,7 +15,7 @@ module StatsTracker
     # Paths are written out here independently of Fetcher::GithubPaths, so a wrong path in
     # the fetcher shows up as a 404 rather than being mirrored.
     class PageServer
-      DEFAULT_FIXTURES_DIR = File.expand_path("../../../shared/fixtures/ghcr", __dir__)
+      DEFAULT_FIXTURES_DIR = File.expand_path("../spec/fixtures/ghcr", __dir__)
       NOT_FOUND_FIXTURE = "reject-not-found.html"
       RATE_LIMITED_FIXTURE = "reject-rate-limited.html"
       REDIRECT_STATUSES = [301, 302, 303, 307, 308].freeze
@@ -25,7 +25,7 @@ module StatsTracker
       end
 
       def self.default_fixtures_dir
-        defined?(::GHCR_FIXTURES) ? ::GHCR_FIXTURES : ENV.fetch("STATS_TRACKER_FIXTURES", DEFAULT_FIXTURES_DIR)
+        defined?(::GHCR_FIXTURES) ? ::GHCR_FIXTURES : DEFAULT_FIXTURES_DIR
       end
 
       def self.corpus_for(dir)

@@ -12,7 +12,7 @@ module StatsTracker
       class Binaries
         NAMES = %w[etcd kube-apiserver kube-controller-manager kubectl].freeze
         GO_MOD = File.expand_path("go.mod", __dir__)
-        BUILD_HINT = "run `bin/setup` or `rake kube:build` (spec/support/kube/build.sh)"
+        BUILD_HINT = "run `bin/setup` or `rake kube:build` (testing/kube/build.sh)"
 
         def self.pinned_version(go_mod: GO_MOD)
           line = File.foreach(go_mod).find { |l| l =~ /\A\s*k8s\.io\/kubernetes\s+v\d/ && !l.include?("=>") }

@@ -6,7 +6,7 @@ module StatsTracker
       # The harness's own test CRD (spec/fixtures/kube/widgets.crd.yaml) and helpers to build Widgets,
       # for specs that prove API-server behaviour independently of the operator's CRDs.
       module WidgetFixture
-        CRD_PATH = File.expand_path("../../fixtures/kube/widgets.crd.yaml", __dir__)
+        CRD_PATH = File.expand_path("../../spec/fixtures/kube/widgets.crd.yaml", __dir__)
         CRD_NAME = "widgets.harness.stats-tracker.dev"
         GROUP = "harness.stats-tracker.dev"
         VERSION = "v1"

@@ -1,0 +1,95 @@
+# frozen_string_literal: true
+
+require_relative "store"
+require_relative "object_key"
+require_relative "../duration"
+require_relative "../status_diff"
+require_relative "../reconcilers/schedule"
+
+module StatsTracker
+  module Operator
+    module Controller
+      # What every controller does with a reconciler's Outcome, in one place: write the status
+      # (only when it changed), record the event, and schedule the next look in the work queue.
+      class OutcomeHandler
+        # GitHub answered 429 without Retry-After: it still asks every client of ours to slow
+        # down, so all GitHub requests pause this long (its documented advice is at least a minute).
+        RATE_LIMIT_PAUSE = 60.0
+        # A failing object is retried no less often than this fraction of its interval, so a long
+        # interval does not turn a lasting failure into a retry every few minutes.
+        BACKOFF_CAP_FRACTION = 0.25
+
+        # kind: the ObjectKey kind of the objects it handles. on_written: called with each object
+        # a status write returned (the Leaf controller tells the Project that owns it).
+        def initialize(api:, store:, queue:, events:, logger:, kind:, on_rate_limited:, on_written: ->(_object) {})
+          @api = api
+          @store = store
+          @queue = queue
+          @events = events
+          @logger = logger
+          @kind = kind
+          @on_rate_limited = on_rate_limited
+          @on_written = on_written
+        end
+
+        # Returns the object as now cached.
+        def write_status(object, status)
+          return object unless status && StatusDiff.changed?(object[:status], status)
+
+          meta = object[:metadata]
+          written = @api.apply_status(name: meta[:name], namespace: meta[:namespace], status: StatusDiff.compact(status))
+          @store.put(written)
+          @on_written.call(written)
+          # The response is the object as the server has it now. A requestedAt or spec edit made
+          # since `object` was read is in it, and its watch event will find the cache already
+          # holding it, so the event handler would not see the change: queue it here.
+          key = ObjectKey.for(@kind, written)
+          @queue.add(key) if Reconcilers::Schedule.changed_by_user?(written, object)
+          @store.get(key.store_key) || written
+        end
+
+        def record(object, outcome)
+          return unless outcome.event
+
+          type, reason, note = outcome.event
+          @events.record(object, type: type, reason: reason, note: note)
+        end
+
+        # Returns :success, :skipped or :error (the reconcile metric's result label).
+        def schedule(key, object, outcome)
+          interval = Duration.interval(object.dig(:spec, :interval) || "1h")
+          return failed(key, outcome.failure, interval) if outcome.failed?
+
+          @queue.forget(key) if outcome.fetched
+          @queue.add_after(key, outcome.requeue_after, reason: :interval) if outcome.requeue_after
+          reason, left = @queue.next_due(key)
+          @logger.debug("next reconcile", key: key.to_s, reason: reason, in: left&.round(2))
+          outcome.fetched ? :success : :skipped
+        rescue Duration::InvalidError
+          :error
+        end
+
+        private
+
+        def failed(key, failure, interval)
+          pause(failure)
+          delay = if failure.stalled
+                    interval.tap { |d| @queue.retry_after(key, d) }
+                  else
+                    @queue.add_rate_limited(key, at_least: failure.retry_after.to_f,
+                                                 cap: interval * BACKOFF_CAP_FRACTION)
+                  end
+          @logger.warn("reconcile failed", key: key.to_s, reason: failure.reason, message: failure.message,
+                                           retry_in: delay.round(2))
+          :error
+        end
+
+        def pause(failure)
+          return unless failure.reason == "RateLimited"
+
+          @on_rate_limited.call(failure.retry_after || RATE_LIMIT_PAUSE)
+        end
+      end
+    end
+  end
+end

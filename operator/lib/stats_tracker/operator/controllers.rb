@@ -1,0 +1,58 @@
+# frozen_string_literal: true
+
+require_relative "leaf_controller"
+require_relative "project_controller"
+require_relative "controller/kind_controller"
+require_relative "reconcilers/leaf"
+require_relative "reconcilers/project"
+
+module StatsTracker
+  module Operator
+    # The operator's two controllers as configurations of the generic KindController, wired
+    # once for Runtime and for the simulation: Projects own Leafs (a Leaf's status change
+    # re-aggregates its Project), and each kind's step does its API I/O.
+    class Controllers
+      attr_reader :project, :leaf
+
+      # apis: { projects:, leaves: } ResourceApis; stores: { projects:, leaves: } caches;
+      # world: what the reconcilers talk to (fetcher_for, parser, acquire, clock, ...);
+      # leaf_world: what only the Leaf reconciler takes besides (the history recorder).
+      def initialize(apis:, stores:, queue:, events:, metrics:, logger:, world:, on_rate_limited:, github_ready:,
+                     leaf_world: {})
+        @project = Controller::KindController.new(ProjectController::KIND, store: stores.fetch(:projects))
+                                             .owns("Project", delay: ProjectController::AGGREGATE_DELAY)
+        @leaf = Controller::KindController.new(LeafController::KIND, store: stores.fetch(:leaves))
+        project_step = ProjectController.new(
+          api: apis.fetch(:projects), leaf_api: apis.fetch(:leaves), store: stores.fetch(:projects),
+          leaf_store: stores.fetch(:leaves), reconciler: Reconcilers::Project.new(**world), queue: queue, events: events,
+          metrics: metrics, logger: logger.with(controller: "project"), on_rate_limited: on_rate_limited
+        )
+        leaf_step = LeafController.new(
+          api: apis.fetch(:leaves), store: stores.fetch(:leaves), reconciler: Reconcilers::Leaf.new(**world, **leaf_world),
+          queue: queue,
+          events: events, metrics: metrics, logger: logger.with(controller: "leaf"), on_rate_limited: on_rate_limited,
+          on_leaf_changed: ->(leaf) { @project.owned_changed(leaf) }, github_ready: github_ready
+        )
+        @project.run(project_step, queue: queue)
+        @leaf.run(leaf_step, queue: queue)
+      end
+
+      def all
+        [@project, @leaf]
+      end
+
+      # The informer handler for each plural.
+      def handler(plural)
+        case plural
+        when "projects" then ->(*args) { @project.on_event(*args) }
+        when "leaves"
+          lambda do |*args|
+            @leaf.on_event(*args)
+            @project.on_owned_event(*args)
+          end
+        else raise ArgumentError, "no controller for #{plural}"
+        end
+      end
+    end
+  end
+end

@@ -1,0 +1,68 @@
+# frozen_string_literal: true
+
+require_relative "../simulation/world"
+
+# The shared write_status/record/schedule path, against the simulated API server and clock.
+RSpec.describe StatsTracker::Operator::Controller::OutcomeHandler do
+  sim = StatsTracker::Simulation
+  reconcilers = StatsTracker::Operator::Reconcilers
+
+  let(:clock) { sim::Clock.new }
+  let(:server) { sim::ApiServer.new(clock: clock, random: Random.new(1), trace: ->(_line) {}) }
+  let(:store) { StatsTracker::Operator::Controller::Store.new }
+  let(:queue) do
+    StatsTracker::Operator::Controller::WorkQueue.new(backoff: StatsTracker::Backoff.new(random: Random.new(2)),
+                                                      clock: -> { clock.monotonic })
+  end
+  let(:pauses) { [] }
+  let(:written) { [] }
+  let(:handler) do
+    described_class.new(api: server.resource("leaves"), store: store, queue: queue, events: server.events,
+                        logger: StatsTracker::Operator::Log.new(io: StringIO.new), kind: :leaf,
+                        on_rate_limited: ->(s) { pauses << s }, on_written: ->(o) { written << o })
+  end
+  let(:key) { StatsTracker::Operator::Controller::ObjectKey.new(:leaf, "ns", "a") }
+  let(:leaf) do
+    server.create("leaves", { apiVersion: "stats-tracker.dev/v1alpha1", kind: "Leaf",
+                              metadata: { name: "a", namespace: "ns" }, spec: { interval: "1h" } }).tap { |l| store.put(l) }
+  end
+
+  it "writes a status only when it changed, and returns the object as cached" do
+    first = handler.write_status(leaf, { downloadCount: 5 })
+    expect(first.dig(:status, :downloadCount)).to eq(5)
+    expect(store.get("ns/a")).to eq(first)
+    expect(handler.write_status(first, { downloadCount: 5 })).to equal(first)
+    expect(server.writes[%w[leaves ns/a]].size).to eq(1)
+    expect(written.size).to eq(1)
+  end
+
+  it "queues a user change it first sees in the response to its own write" do
+    cached = leaf
+    server.annotate("leaves", "ns/a", StatsTracker::Operator::Reconcilers::Schedule::REQUESTED_AT, "t1")
+    handler.write_status(cached, { downloadCount: 5 })
+    expect(queue.get(timeout: 0)).to eq(key)
+  end
+
+  it "pauses GitHub on a 429 without Retry-After too" do
+    failure = reconcilers::Failure.new(reason: "RateLimited", message: "429")
+    expect(handler.schedule(key, leaf, reconcilers::Outcome.new(failure: failure))).to eq(:error)
+    expect(pauses).to eq([described_class::RATE_LIMIT_PAUSE])
+  end
+
+  it "caps a failing object's backoff at a fraction of its interval, not at five minutes" do
+    failure = reconcilers::Failure.new(reason: "FetchFailed", message: "500")
+    12.times { handler.schedule(key, leaf, reconcilers::Outcome.new(failure: failure)) }
+    _reason, left = queue.next_due(key)
+    expect(left).to be_between(450, 900)
+  end
+
+  it "keeps a stalled object's retry at its interval when it is re-run sooner" do
+    failure = reconcilers::Failure.new(reason: "LoginRequired", message: "sign-in page", stalled: true)
+    handler.schedule(key, leaf, reconcilers::Outcome.new(failure: failure))
+    queue.add_after(key, 1, reason: :aggregate)
+    clock.advance(1)
+    expect(queue.get(timeout: 0)).to eq(key)
+    queue.done(key)
+    expect(queue.next_due(key)).to eq([:retry, 3599.0])
+  end
+end
