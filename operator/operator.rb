@@ -7,6 +7,7 @@
 require "optparse"
 require "stats_tracker"
 require "stats_tracker/operator"
+require "stats_tracker/operator/module_cache"
 
 overrides = {}
 OptionParser.new do |opts|
@@ -53,8 +54,15 @@ rescue StatsTracker::Error => e
 end
 logger = StatsTracker::Operator::Log.new(format: config.log_format, level: config.log_level,
                                          fields: { identity: config.identity })
+# Before the first parser is built: the extension reads the cache directory when it compiles.
+cache = StatsTracker::Operator::ModuleCache.new(env: ENV).prepare
+logger.warn("module cache off", reason: cache.off_reason) if cache.off_reason
 begin
   parser = StatsTracker::Parser.new(**{ component: config.parser_component, sha256: config.parser_sha256 }.compact)
+  stats = StatsTracker::Native.cache_stats
+  logger.info("parser loaded", from_cache: stats[:hits].positive? && stats[:misses].zero?,
+                               cache_dir: cache.off_reason ? nil : StatsTracker::Native.cache_dir,
+                               pool_slots: StatsTracker::Native.pool_slots, **stats)
   connection = StatsTracker::Operator::Kube::Connection.from_environment
 rescue StandardError => e
   logger.error("cannot start", error: "#{e.class}: #{e.message}")

@@ -6,6 +6,8 @@
 module OperatorImage
   DIR = File.expand_path("../operator/image", __dir__)
   OUT = ENV.fetch("IMAGE_DIR") { File.join(CACHE_HOME, "image", "out") }
+  # Rake's `sh` lives in FileUtilsExt, which Rake mixes into the top level only.
+  extend Rake::FileUtilsExt
 
   module_function
 

@@ -35,8 +35,11 @@ module StatsTracker
 
       attr_reader :corpus
 
-      def initialize(fixtures_dir: self.class.default_fixtures_dir)
+      # bind: another local address when clients are not on this host's loopback (pods on a node
+      # reach it on the node's bridge address).
+      def initialize(fixtures_dir: self.class.default_fixtures_dir, bind: "127.0.0.1")
         @corpus = self.class.corpus_for(fixtures_dir)
+        @bind = bind
         @table = RouteTable.new
         @stop_lock = Mutex.new
         @stop_signal = ConditionVariable.new
@@ -51,7 +54,7 @@ module StatsTracker
 
         ready = Queue.new
         @server = WEBrick::HTTPServer.new(
-          BindAddress: "127.0.0.1", Port: 0, DoNotReverseLookup: true,
+          BindAddress: @bind, Port: 0, DoNotReverseLookup: true,
           Logger: WEBrick::Log.new(File::NULL), AccessLog: [],
           StartCallback: -> { ready << true }
         )
@@ -67,7 +70,7 @@ module StatsTracker
       end
 
       def base_url
-        "http://127.0.0.1:#{port}"
+        "http://#{@bind}:#{port}"
       end
 
       def stop

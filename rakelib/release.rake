@@ -1,0 +1,77 @@
+# frozen_string_literal: true
+
+require "json"
+require "open3"
+require_relative "release/flux_artifact"
+require_relative "release/manifest_tree"
+
+# Publishing for Flux: the operator image (built without a Docker engine, rakelib/image.rake) and
+# the operator/deploy tree with that image pinned by digest, as a Flux OCI artifact, both pushed
+# to one registry. REGISTRY=host:port (required), TAG (default v<gem version>), REVISION (default
+# the Git commit; it labels the image, so a new revision is a new image digest even when the gem
+# is unchanged), INSECURE=1 for a plain-HTTP registry, RELEASE_OUT=file to also write the result
+# as JSON. Anonymous push: for a registry that needs credentials, log in with skopeo (image) and
+# push the artifact with `flux push artifact` instead.
+module ReleasePublish
+  ROOT = File.expand_path("..", __dir__)
+  IMAGE_REPOSITORY = "stats-tracker-operator"
+  MANIFESTS_REPOSITORY = "stats-tracker-manifests"
+  extend Rake::FileUtilsExt
+
+  module_function
+
+  def settings(env = ENV)
+    registry = env["REGISTRY"].to_s
+    abort "release: set REGISTRY=host:port (the registry to push the image and the manifests to)" if registry.empty?
+    { registry: registry, tag: env.fetch("TAG") { "v#{GemPackaging.spec.version}" },
+      revision: env.fetch("REVISION") { git("rev-parse", "HEAD") }, insecure: env["INSECURE"] == "1",
+      out: env["RELEASE_OUT"] }
+  end
+
+  def git(*args)
+    out, status = Open3.capture2("git", "-C", ROOT, *args)
+    status.success? ? out.strip : "unknown"
+  end
+
+  # The image build.sh left in its OCI layout, relabelled with the revision under a tag of its own.
+  def push_image(s)
+    layout = File.join(OperatorImage::OUT, "oci")
+    built = GemPackaging.spec.version.to_s
+    sh "umoci", "config", "--image", "#{layout}:#{built}", "--tag", s[:tag],
+       "--config.label", "org.opencontainers.image.revision=#{s[:revision]}"
+    digest_file = File.join(OperatorImage::OUT, "pushed.digest")
+    sh "skopeo", "copy", "--quiet", "--digestfile", digest_file, *(s[:insecure] ? ["--dest-tls-verify=false"] : []),
+       "oci:#{layout}:#{s[:tag]}", "docker://#{s[:registry]}/#{IMAGE_REPOSITORY}:#{s[:tag]}"
+    File.read(digest_file).strip
+  end
+
+  def push_manifests(s, image_digest)
+    tree = Release::ManifestTree.new(repo_root: ROOT)
+      .render(out_dir: File.join(CACHE_HOME, "release", "manifests"), image: "#{s[:registry]}/#{IMAGE_REPOSITORY}",
+              digest: image_digest)
+    artifact = Release::FluxArtifact.new(root: tree, source: git("config", "--get", "remote.origin.url"),
+                                         revision: "#{s[:tag]}@sha1:#{git("rev-parse", "HEAD")}")
+    artifact.push(registry: s[:registry], repository: MANIFESTS_REPOSITORY, tag: s[:tag], insecure: s[:insecure])
+  end
+end
+
+namespace :release do
+  # The gem (and so the image built from it) is byte-identical for identical sources when its
+  # timestamps come from the commit, so publishing again reuses the image instead of rebuilding it.
+  task :reproducible do
+    epoch = ReleasePublish.git("log", "-1", "--format=%ct")
+    ENV["SOURCE_DATE_EPOCH"] ||= epoch if epoch.match?(/\A\d+\z/)
+  end
+
+  desc "Build and push the operator image and the Flux OCI artifact of operator/deploy (REGISTRY=host:port)"
+  task publish: ["release:reproducible", "image:build"] do
+    s = ReleasePublish.settings
+    image_digest = ReleasePublish.push_image(s)
+    manifests_digest = ReleasePublish.push_manifests(s, image_digest)
+    result = { "image" => "#{s[:registry]}/#{ReleasePublish::IMAGE_REPOSITORY}@#{image_digest}",
+               "manifests" => "oci://#{s[:registry]}/#{ReleasePublish::MANIFESTS_REPOSITORY}:#{s[:tag]}",
+               "manifests_digest" => manifests_digest, "tag" => s[:tag], "revision" => s[:revision] }
+    File.write(s[:out], JSON.pretty_generate(result)) if s[:out]
+    puts JSON.pretty_generate(result)
+  end
+end

@@ -1,0 +1,176 @@
+# frozen_string_literal: true
+
+require "fileutils"
+require "json"
+require "open3"
+require "pathname"
+require "yaml"
+require "stats_tracker"
+require_relative "../../testing/page_server"
+require_relative "support/checks"
+require_relative "support/flux"
+require_relative "support/kubectl"
+require_relative "support/node/cluster"
+require_relative "scenarios"
+
+module StatsTracker
+  module E2E
+    # bin/e2e's whole run: set-up steps (each a counted check that blocks the rest when it fails),
+    # the scenarios, and teardown with a check that the host is as it was.
+    class Run
+      include Scenarios
+
+      LISTING = %w[listing-fluxcd-page1.html listing-fluxcd-page2.html listing-fluxcd-page3.html].freeze
+      TAG = "e2e"
+
+      def initialize(node:, root:)
+        @node = node
+        @root = root
+        @checks = Checks.new
+        @kubectl = Kubectl.new(node: node)
+      end
+
+      def call
+        started = monotonic
+        begin
+          setup
+          scenarios
+        ensure
+          @pages&.stop
+          @checks.always("teardown: only our processes stopped, host state restored") do
+            problems = @node.down
+            raise "left behind: #{problems.join("; ")}" unless problems.empty?
+          end
+        end
+        puts format("e2e: wall time %.0f s (logs: %s)", monotonic - started, @node.kept_log_dir)
+        puts @checks.summary
+        @checks.failed.zero? ? 0 : 1
+      end
+
+      private
+
+      def monotonic = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+
+      def setup
+        @checks.run("machine has every piece bin/e2e needs", setup: true) do
+          missing = Node::Cluster.missing_pieces + Flux.missing_pieces
+          raise "missing: #{missing.join("; ")}" unless missing.empty?
+        end
+        @checks.run("node up: control plane, registry, containerd, kubelet, kube-scheduler, kube-proxy", setup: true) do
+          @node.up
+          "node Ready, registry #{@node.registry.address}"
+        end
+        @checks.run("Flux source-controller and kustomize-controller up with their own CRDs", setup: true) do
+          Flux.new(node: @node).start
+          nil
+        end
+        @checks.run("rake release:publish: operator image and manifests artifact pushed", setup: true) do
+          @release = publish(revision: "e2e-1")
+          "#{@release["image"]}, #{@release["manifests"]} (#{@release["manifests_digest"]})"
+        end
+        @checks.run("repository's Flux manifests applied (test overlay); Kustomizations Ready in order", setup: true) do
+          serve_pages
+          apply_overlay
+          kustomizations_ready_in_order
+        end
+        @checks.run("operator Pods: published image, production securityContext, in-cluster identity", setup: true) do
+          operator_pods_as_in_production
+        end
+        @checks.run("sample Project served by the local page server: every Leaf Ready", setup: true) do
+          sample_leaves_ready
+        end
+      end
+
+      # Resources first: the peak RSS must be that of the Pods that just did the full sample run.
+      def scenarios
+        @checks.run("resources: pool slots = worker concurrency, Pod within its memory limit") { resources }
+        @checks.run("module cache: after a container restart the parser is loaded from the emptyDir cache") { module_cache_after_restart }
+        @checks.run("rolling update: new image and artifact rolled out, Leafs and history kept, Project Ready") { rolling_update }
+        @checks.run("failover: leader Pod deleted, the standby takes the Lease and reconciles, never two leaders") { failover }
+        @checks.run("Flux reverts drift (deleted Deployment, hand edit) when requestedAt is set") { flux_reverts_drift }
+        @checks.run("probes pass, /metrics scraped from the Pod IP, kubectl wait Ready") { probes_and_metrics }
+      end
+
+      # --- set-up steps -------------------------------------------------------------------
+
+      def publish(revision:)
+        out_file = File.join(@node.dir, "release-#{revision}.json")
+        env = { "REGISTRY" => @node.registry.address, "INSECURE" => "1", "TAG" => TAG, "REVISION" => revision,
+                "RELEASE_OUT" => out_file }
+        log = File.join(@node.log_dir, "publish-#{revision}.log")
+        ok = system(env, "bundle", "exec", "rake", "release:publish", chdir: @root, out: log, err: log)
+        raise "rake release:publish failed:\n#{File.read(log).lines.last(30).join}" unless ok
+
+        JSON.parse(File.read(out_file))
+      end
+
+      def serve_pages
+        @pages = Testing::PageServer.new(bind: Node::Network::NODE_IP).start
+        @pages.serve_listing(owner: "fluxcd", pages: LISTING)
+        parser = StatsTracker::Parser.new
+        names = LISTING.flat_map { |f| parser.listing(@pages.corpus.read(f)).packages.map(&:name) }
+        @packages = names.each_with_index.to_h do |name, i|
+          @pages.serve_package(owner: "fluxcd", package: name, html: Testing::PageServer.package_html(total: 5000 + i))
+          [name, 5000 + i]
+        end
+      end
+
+      # The repository's operator/deploy/flux/oci, unchanged, under an overlay that only points it
+      # at the local registry and page server.
+      def apply_overlay
+        dir = File.join(@node.dir, "flux-overlay")
+        FileUtils.mkdir_p(dir)
+        File.write(File.join(dir, "kustomization.yaml"), YAML.dump(overlay))
+        @kubectl.run!("apply", "--server-side", "-k", dir)
+      end
+
+      def overlay
+        env_patch = { "apiVersion" => "apps/v1", "kind" => "Deployment",
+                      "metadata" => { "name" => "stats-tracker-operator", "namespace" => "stats-tracker-system" },
+                      "spec" => { "template" => { "spec" => { "containers" => [
+                        { "name" => "operator", "env" => [{ "name" => "GITHUB_BASE_URL", "value" => @pages.base_url },
+                                                         { "name" => "GITHUB_RATE", "value" => "50" },
+                                                         { "name" => "GITHUB_BURST", "value" => "50" }] }
+                      ] } } } }
+        { "apiVersion" => "kustomize.config.k8s.io/v1beta1", "kind" => "Kustomization",
+          # kustomize takes no absolute paths.
+          "resources" => [Pathname(File.join(@root, "operator", "deploy", "flux", "oci"))
+                            .relative_path_from(File.join(@node.dir, "flux-overlay")).to_s],
+          "patches" => [
+            { "target" => { "kind" => "OCIRepository", "name" => "stats-tracker" },
+              "patch" => YAML.dump([{ "op" => "replace", "path" => "/spec/url",
+                                      "value" => "oci://#{@node.registry.address}/stats-tracker-manifests" },
+                                    { "op" => "replace", "path" => "/spec/ref", "value" => { "tag" => TAG } },
+                                    { "op" => "add", "path" => "/spec/insecure", "value" => true }]) },
+            { "target" => { "kind" => "Kustomization", "name" => "stats-tracker-operator" },
+              "patch" => YAML.dump([{ "op" => "add", "path" => "/spec/patches/-",
+                                      "value" => { "patch" => YAML.dump(env_patch),
+                                                   "target" => { "kind" => "Deployment", "name" => "stats-tracker-operator" } } }]) }
+          ] }
+      end
+
+      KUSTOMIZATIONS = %w[stats-tracker-crds stats-tracker-operator stats-tracker-samples].freeze
+
+      def kustomizations_ready_in_order
+        ready_at = KUSTOMIZATIONS.to_h do |name|
+          object = nil
+          @kubectl.wait("Kustomization #{name} Ready", timeout: 600, interval: 2, diagnostics: -> { flux_diagnostics(name) }) do
+            object = @kubectl.json_or_nil("kustomization", name, "-n", "flux-system")
+            object && @kubectl.ready?(object)
+          end
+          [name, Time.parse(@kubectl.condition(object, "Ready")["lastTransitionTime"])]
+        end
+        order = ready_at.sort_by { |_n, t| t }.map(&:first)
+        raise "Ready in order #{order.join(", ")}" unless ready_at.values.each_cons(2).all? { |a, b| a <= b }
+
+        "Ready: #{ready_at.map { |n, t| "#{n} #{t.strftime("%T")}" }.join(", ")}"
+      end
+
+      def flux_diagnostics(name)
+        object = @kubectl.json_or_nil("kustomization", name, "-n", "flux-system")
+        source = @kubectl.json_or_nil("ocirepository", "stats-tracker", "-n", "flux-system")
+        "Kustomization: #{object&.dig("status", "conditions").to_json}\nOCIRepository: #{source&.dig("status", "conditions").to_json}"
+      end
+    end
+  end
+end

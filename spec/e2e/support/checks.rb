@@ -1,0 +1,61 @@
+# frozen_string_literal: true
+
+module StatsTracker
+  module E2E
+    # Counted checks: each passes or fails with a message, prints one line as it ends, and the run
+    # closes with `e2e: N passed, M failed`. After a failed set-up step, later checks that need it
+    # are counted as failed, naming the step that blocked them; nothing is skipped silently.
+    class Checks
+      Result = Struct.new(:name, :ok, :message, :seconds, keyword_init: true)
+
+      attr_reader :results
+
+      def initialize(io: $stdout)
+        @io = io
+        @results = []
+        @blocked_by = nil
+      end
+
+      # setup: true means later checks cannot run without this one.
+      def run(name, setup: false)
+        if @blocked_by
+          return record(Result.new(name: name, ok: false, message: "not run: set-up step '#{@blocked_by}' failed", seconds: 0))
+        end
+
+        started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+        message = yield
+        record(Result.new(name: name, ok: true, message: message.is_a?(String) ? message : nil, seconds: elapsed(started)))
+      rescue StandardError => e
+        @blocked_by = name if setup
+        record(Result.new(name: name, ok: false, message: "#{e.class}: #{e.message}", seconds: elapsed(started)))
+      end
+
+      # Checks that run regardless of earlier failures (teardown).
+      def always(name, &block)
+        blocked = @blocked_by
+        @blocked_by = nil
+        run(name, &block)
+      ensure
+        @blocked_by = blocked
+      end
+
+      def passed = results.count(&:ok)
+
+      def failed = results.count { |r| !r.ok }
+
+      def summary = "e2e: #{passed} passed, #{failed} failed"
+
+      private
+
+      def elapsed(started) = (Process.clock_gettime(Process::CLOCK_MONOTONIC) - started).round(1)
+
+      def record(result)
+        @results << result
+        status = result.ok ? "ok  " : "FAIL"
+        @io.puts("#{status} #{result.name} (#{result.seconds} s)#{result.message ? ": #{result.message}" : ""}")
+        @io.flush
+        result
+      end
+    end
+  end
+end
