@@ -59,7 +59,8 @@ RSpec.describe "operator/deploy/monitoring", kube: true do
     start_operator(pages, metrics_bind: "127.0.0.1", metrics_port: leader_port)
     start_operator(pages, metrics_bind: "127.0.0.1", metrics_port: standby_port, leader_elect: true,
                           lease_namespace: namespace, lease_name: "held-elsewhere", identity: "standby")
-    apply_project("fluxcd", interval: "2s", include: ["flagger*"])
+    # The shortest interval the CRD allows: the stale alert needs three of them without a success.
+    apply_project("fluxcd", interval: "1m", include: ["flagger*"])
     wait_project_ready("fluxcd", packages: 3)
     # flagger's page is gone now: its Leaf turns not Ready and its count ages past three intervals.
     pages.remove(pages.package_path("fluxcd", "flagger"))
@@ -72,7 +73,7 @@ RSpec.describe "operator/deploy/monitoring", kube: true do
     alerts = rule.dig("spec", "groups").flat_map { |g| g["rules"] }
     queries = dashboard["panels"].flat_map { |p| p["targets"].map { |t| t["expr"].gsub("$namespace", ".*") } }
     (alerts.map { |a| a["expr"] } + queries).each do |expr|
-      wait_for("data for #{expr}", timeout: 180, interval: 1) { @prometheus.query(expr).any? }
+      wait_for("data for #{expr}", timeout: 360, interval: 1) { @prometheus.query(expr).any? }
     end
 
     wait_for("every alert pending or firing", timeout: 180, interval: 1) do
