@@ -72,7 +72,9 @@ module StatsTracker
       guard do
         observations = @reader.observations(owner: owner, package: package)
         daily = @reader.daily_counts(owner: owner, package: package)
-        latest = observations.max_by(&:last_seen_at)
+        # Ordered as the writer orders them (observed_at, then insertion): last_seen_at has a
+        # resolution of one second, so the previous total can tie with the newest one.
+        latest = observations.last
         PackageSummary.new(owner: owner, name: package, total_downloads: latest&.total_downloads,
                            last_seen_at: latest&.last_seen_at, daily: daily.last(30),
                            change_7d: Trend.change(observations: observations, daily: daily, days: 7, now: now),

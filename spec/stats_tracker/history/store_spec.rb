@@ -100,6 +100,14 @@ RSpec.describe StatsTracker::History do
           expect(store.daily_counts(owner: "o", package: "p").map(&:count)).to eq([1, 2, 3, 9])
         end
 
+        it "reports the newest total when the previous one was last seen in the same second" do
+          open_store.record(owner: "o", package: "p", stats: stats(1000), at: t0)
+          store.record(owner: "o", package: "p", stats: stats(1000), at: t0 + 1)
+          store.record(owner: "o", package: "p", stats: stats(1250), at: t0 + 1)
+
+          expect(store.summary(owner: "o", package: "p").total_downloads).to eq(1250)
+        end
+
         it "keeps per-version counts per observation and returns the latest, most downloaded first" do
           open_store.record(owner: "o", package: "p", stats: stats(10), versions: [version("v1", 10)], at: t0)
           store.record(owner: "o", package: "p", stats: stats(30),
