@@ -21,6 +21,9 @@ module NativeGem
       @dir = scratch
       @gem_home = File.join(scratch, "gems")
       @toolchain = toolchain
+      # Read now: #env is first built inside Bundler.with_unbundled_env, which drops the
+      # CARGO_TARGET_DIR the Rakefile set, and the source gem would then build wasmtime cold.
+      @cargo_base = ENV.fetch("CARGO_TARGET_DIR", nil)
       FileUtils.mkdir_p(@gem_home)
     end
 
@@ -60,8 +63,7 @@ module NativeGem
     # A fixed value and a target dir apart from `rake compile`'s (which runs without it) keep both
     # warm from one run to the next.
     def cargo_target_dir
-      base = ENV.fetch("CARGO_TARGET_DIR", nil)
-      base && File.join(base, "gem-install")
+      @cargo_base && File.join(@cargo_base, "gem-install")
     end
 
     def timed
