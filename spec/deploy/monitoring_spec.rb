@@ -27,7 +27,8 @@ RSpec.describe "operator/deploy/monitoring", kube: true do
   end
 
   before do
-    skip "prometheus is not installed (bin/setup installs it)" unless StatsTracker::Testing::PrometheusServer.available?
+    # A missing Prometheus must fail the run, not skip it: bin/setup installs it.
+    raise "prometheus is not installed (bin/setup installs it)" unless StatsTracker::Testing::PrometheusServer.available?
   end
 
   after do
