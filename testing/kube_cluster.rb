@@ -214,22 +214,13 @@ module StatsTracker
         Kube::KubeconfigWriter.write(path: controller_manager_kubeconfig_path, client: @pki.controller_manager, **common)
       end
 
-      # /readyz turns 200 before the watch caches of existing CRDs are rebuilt; until then lists of
-      # custom resources answer 429 "storage is (re)initializing". Specs after a restart expect a
-      # usable server, so wait for every served custom resource to list.
+      # /readyz turns 200 before the watch caches of existing CRDs are rebuilt, so specs after a
+      # restart wait for every served custom resource as if it had just been applied.
       def wait_until_custom_resources_served
         crds = connection.get("/apis/apiextensions.k8s.io/v1/customresourcedefinitions")
         return unless crds.success?
 
-        crds.json.fetch("items", []).each do |crd|
-          group = crd.dig("spec", "group")
-          plural = crd.dig("spec", "names", "plural")
-          crd.dig("spec", "versions").select { |v| v["served"] }.each do |version|
-            Kube::Wait.until("#{plural}.#{group}/#{version["name"]} storage after start", timeout: START_TIMEOUT) do
-              connection.get("/apis/#{group}/#{version["name"]}/#{plural}?limit=1").status == 200
-            end
-          end
-        end
+        crds.json.fetch("items", []).each { |crd| wait_until_served(crd, timeout: START_TIMEOUT) }
       end
 
       def timed(key)

@@ -96,18 +96,22 @@ module StatsTracker
         end
 
         # Established can precede the group/version appearing in discovery by a moment; clients that
-        # discover (kubeclient's get_<kind>) would 404 in that gap.
-        def wait_until_served(crd)
+        # discover (kubeclient's get_<kind>) would 404 in that gap. After that, the kind's storage and
+        # watch cache are built on first use, and lists answer 429 "storage is (re)initializing" until
+        # the cache's first list completes; a restarted apiserver rebuilds them the same way.
+        def wait_until_served(crd, timeout: 30)
           group = crd.dig("spec", "group")
           plural = crd.dig("spec", "names", "plural")
           crd.dig("spec", "versions").select { |v| v["served"] }.each do |version|
-            Wait.until("#{plural}.#{group}/#{version["name"]} in discovery", timeout: 30) do
+            Wait.until("#{plural}.#{group}/#{version["name"]} in discovery", timeout: timeout) do
               res = connection.get("/apis/#{group}/#{version["name"]}")
               res.success? && res.json.fetch("resources", []).any? { |r| r["name"] == plural }
             end
+            Wait.until("#{plural}.#{group}/#{version["name"]} storage to list", timeout: timeout) do
+              connection.get("/apis/#{group}/#{version["name"]}/#{plural}?limit=1").status == 200
+            end
           end
         end
-
       end
     end
   end
