@@ -28,7 +28,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = args.next().map_or_else(
         || {
             std::env::var_os("GHCR_FIXTURES").map_or_else(
-                || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../spec/fixtures/ghcr"),
+                || {
+                    // Runtime, not compile time: the build cache is shared between checkouts.
+                    std::env::var_os("CARGO_MANIFEST_DIR")
+                        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+                        .join("../../spec/fixtures/ghcr")
+                },
                 PathBuf::from,
             )
         },

@@ -9,19 +9,26 @@ use std::path::{Path, PathBuf};
 use ghcr_parser_core::json::{parse_to_json, PageKind};
 use serde_json::Value;
 
-/// The checkout's root: this crate lives in `wasm/core`.
-fn root() -> &'static Path {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest.ancestors().nth(2).unwrap_or(manifest)
+/// The checkout's root: this crate lives in `wasm/core`. Read from the environment cargo sets when
+/// it runs the test, not baked in at compile time: the build cache is shared between checkouts at
+/// different paths, and a test binary built in one must read the fixtures of the one running it.
+fn root() -> PathBuf {
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    manifest
+        .ancestors()
+        .nth(2)
+        .unwrap_or(&manifest)
+        .to_path_buf()
 }
 
 fn acceptance_dir() -> PathBuf {
     match std::env::var_os("GHCR_ACCEPTANCE_FIXTURES") {
         Some(dir) => PathBuf::from(dir),
-        None => root()
-            .parent()
-            .unwrap_or(root())
-            .join("shared/fixtures/ghcr"),
+        None => {
+            let root = root();
+            root.parent().unwrap_or(&root).join("shared/fixtures/ghcr")
+        }
     }
 }
 
