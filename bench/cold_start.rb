@@ -71,7 +71,7 @@ module Bench
       pid = Process.spawn(env, @ruby, *args, out: File::NULL, err: File::NULL)
       _, status = Process.wait2(pid)
       elapsed = Bench.now - started
-      @cpu[key] << children_cpu - cpu_before if key
+      @cpu[key] << (children_cpu - cpu_before) if key
       raise "#{args.join(' ')[0, 80]} failed: #{status}" unless status.success?
 
       elapsed
@@ -92,7 +92,12 @@ module Bench
       rows.each do |key, label|
         Results.record(family: "cold", name: label, value: med[key], unit: "s", ratio: med[key] / base, vs: "ruby -e 0",
                        note: "CPU #{Bench.format_seconds(cpu[key])}" +
-                             (key == :ruby ? "" : "; #{Bench.format_seconds(med[key] - base)} over ruby -e 0 (CPU #{Bench.format_seconds(cpu[key] - cpu[:ruby])})"))
+                             (if key == :ruby
+                                ""
+                              else
+                                "; #{Bench.format_seconds(med[key] - base)} over ruby -e 0 " \
+                                  "(CPU #{Bench.format_seconds(cpu[key] - cpu[:ruby])})"
+                              end))
       end
       beyond = med[:warm] - base
       Results.record(family: "target", name: "cold start, warm cache, beyond ruby -e 0", value: beyond, unit: "s",

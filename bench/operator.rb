@@ -91,7 +91,8 @@ module Bench
               # The limiter protects github.com; here it would only measure itself.
               "GITHUB_RATE" => "1000", "GITHUB_BURST" => "100", "LOG_LEVEL" => "warn",
               # The informer relists when a watch ends; end them often so the quiet window sees relists.
-              "RELIST_INTERVAL" => RELIST_INTERVAL.to_s, "WATCH_TIMEOUT" => WATCH_TIMEOUT.to_s, "STATS_TRACKER_CACHE_DIR" => ENV.fetch("STATS_TRACKER_CACHE_DIR", nil) }.compact
+              "RELIST_INTERVAL" => RELIST_INTERVAL.to_s, "WATCH_TIMEOUT" => WATCH_TIMEOUT.to_s,
+              "STATS_TRACKER_CACHE_DIR" => ENV.fetch("STATS_TRACKER_CACHE_DIR", nil) }.compact
       @operator_log = File.join(TMP_DIR, "operator.log")
       FileUtils.mkdir_p(TMP_DIR)
       @operator = Process.spawn(env, RbConfig.ruby, File.join(ROOT, "operator", "operator.rb"),
@@ -186,7 +187,7 @@ module Bench
 
     # Nothing is due (interval 1h); the window spans at least one relist of every informer.
     def resync_window
-      window = RELIST_INTERVAL * 2 + 2
+      window = (RELIST_INTERVAL * 2) + 2
       before = @metrics.snapshot
       github = @pages.request_count
       Bench.log("operator: quiet window of #{window}s (relist every #{RELIST_INTERVAL}s)")
@@ -253,7 +254,9 @@ module Bench
     end
 
     def by_verb(diff)
-      diff.sort_by { |(_, _, _), n| -n }.first(8).map { |(verb, res, sub), n| "#{verb} #{res}#{"/#{sub}" unless sub.empty?} #{n}" }.join(", ")
+      diff.sort_by do |(_, _, _), n|
+        -n
+      end.first(8).map { |(verb, res, sub), n| "#{verb} #{res}#{"/#{sub}" unless sub.empty?} #{n}" }.join(", ")
     end
 
     def apply_project(name, org)

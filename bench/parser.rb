@@ -140,7 +140,7 @@ module Bench
       base_corpus = medians(:parser, corpus)
       keys.each do |key|
         contender = key == :native ? @native : @contenders[key]
-        if !contender.available?
+        unless contender.available?
           Results.not_measured(family: "parser", name: "#{contender.label}: largest page", reason: contender.why_not)
           next
         end

@@ -29,7 +29,7 @@ module Bench
       rates = Hash.new { |h, k| h[k] = [] }
       @cores = Hash.new { |h, k| h[k] = [] }
       ROUNDS.times do |round|
-        COUNTS.each { |n| rates[n] << PARSES / timed(n) }
+        COUNTS.each { |n| rates[n] << (PARSES / timed(n)) }
         Bench.log("threads: round #{round + 1}/#{ROUNDS}, load #{Bench.load_average}")
       end
       report(rates.transform_values { |r| Bench.median(r) })
@@ -42,7 +42,7 @@ module Bench
     def timed(count)
       cpu = Process.clock_gettime(Process::CLOCK_PROCESS_CPUTIME_ID)
       wall = Bench.time { parse_with(count) }
-      @cores[count] << (Process.clock_gettime(Process::CLOCK_PROCESS_CPUTIME_ID) - cpu) / wall
+      @cores[count] << ((Process.clock_gettime(Process::CLOCK_PROCESS_CPUTIME_ID) - cpu) / wall)
       wall
     end
 

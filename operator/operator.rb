@@ -45,10 +45,7 @@ begin
     require "stats_tracker/history"
     StatsTracker::History::Location.check(config.history_url)
   end
-rescue ArgumentError, TypeError => e
-  warn "stats-tracker operator: invalid configuration: #{e.message}"
-  exit 2
-rescue StatsTracker::Error => e
+rescue ArgumentError, TypeError, StatsTracker::Error => e
   warn "stats-tracker operator: invalid configuration: #{e.message}"
   exit 2
 end

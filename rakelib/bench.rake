@@ -41,7 +41,7 @@ module BenchTasks
     require_relative "../bench/lib/bench_support"
     ENV["BENCH_RESULTS"] = results
     Bench::Results.not_measured(family: family.to_s, name: "bench/#{family}.rb",
-                                reason: "the script failed (#{$? || 'exit status unknown'}); see its output above") # rubocop:disable Style/SpecialGlobalVars
+                                reason: "the script failed (#{$? || 'exit status unknown'}); see its output above")
   ensure
     ENV.delete("BENCH_RESULTS")
   end

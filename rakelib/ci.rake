@@ -5,6 +5,7 @@
 # public API switched on (spec/support/rbs_runtime.rb).
 desc "Lints, Rust tests, the full RSpec suite with RBS runtime checks, packaging smoke test"
 task :ci do
+  Rake::Task["rubocop"].invoke
   Rake::Task["wasm:lint"].invoke
   Rake::Task["wasm:test"].invoke
   Rake::Task["compile"].invoke

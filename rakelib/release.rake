@@ -47,8 +47,8 @@ module ReleasePublish
 
   def push_manifests(s, image_digest)
     tree = Release::ManifestTree.new(repo_root: ROOT)
-      .render(out_dir: File.join(CACHE_HOME, "release", "manifests"), image: "#{s[:registry]}/#{IMAGE_REPOSITORY}",
-              digest: image_digest)
+                                .render(out_dir: File.join(CACHE_HOME, "release", "manifests"), image: "#{s[:registry]}/#{IMAGE_REPOSITORY}",
+                                        digest: image_digest)
     artifact = Release::FluxArtifact.new(root: tree, source: git("config", "--get", "remote.origin.url"),
                                          revision: "#{s[:tag]}@sha1:#{git("rev-parse", "HEAD")}")
     artifact.push(registry: s[:registry], repository: MANIFESTS_REPOSITORY, tag: s[:tag], insecure: s[:insecure])

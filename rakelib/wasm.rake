@@ -44,7 +44,7 @@ module WasmBuild
   def sources
     Rake::FileList[*%w[core component command].flat_map { |c| ["wasm/#{c}/Cargo.toml", "wasm/#{c}/src/**/*.rs"] },
                    "wasm/wit/**/*.wit", "Cargo.toml", "Cargo.lock"].map { |f| File.join(ROOT, f) }
-                                                                     .select { |f| File.exist?(f) }
+      .select { |f| File.exist?(f) }
   end
 
   def cargo(*args)
@@ -189,7 +189,8 @@ namespace :wasm do
   task :lint do
     packages = WasmBuild::CRATES.flat_map { |c| ["-p", c] }
     WasmBuild.cargo("fmt", "--check", *packages)
-    WasmBuild.cargo("fmt", "--check", "--manifest-path", "wasm/fuzz/Cargo.toml") if File.exist?(File.join(WasmBuild::ROOT, "wasm/fuzz/Cargo.toml"))
+    WasmBuild.cargo("fmt", "--check", "--manifest-path", "wasm/fuzz/Cargo.toml") if File.exist?(File.join(WasmBuild::ROOT,
+                                                                                                          "wasm/fuzz/Cargo.toml"))
     WasmBuild.cargo("clippy", *packages, "--all-targets", "--", "-D", "warnings")
     WasmBuild.cargo("clippy", "-p", "ghcr-parser-component", "--target", "wasm32-wasip2", "--", "-D", "warnings")
   end

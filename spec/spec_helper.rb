@@ -9,8 +9,8 @@ GHCR_FIXTURES = File.expand_path("fixtures/ghcr", __dir__)
 
 # The development library (API-server harness, page server) the specs share with bin/kube-local,
 # rake demo and the benchmarks; not shipped in the gem.
-Dir[File.expand_path("../testing/*.rb", __dir__)].sort.each { |f| require f }
-Dir[File.join(__dir__, "support", "*.rb")].sort.each { |f| require f }
+Dir[File.expand_path("../testing/*.rb", __dir__)].each { |f| require f }
+Dir[File.join(__dir__, "support", "*.rb")].each { |f| require f }
 
 RSpec.configure do |config|
   config.disable_monkey_patching!

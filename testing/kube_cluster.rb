@@ -62,7 +62,7 @@ module StatsTracker
         def shared_started? = !@shared.nil?
       end
 
-      attr_reader :work_dir, :binaries, :timings
+      attr_reader :work_dir, :binaries, :timings, :last_kubectl_stderr
 
       # supervise: false leaves the processes running after this Ruby process exits (bin/kube-local up);
       # work_dir given means it is kept at stop, so logs and the kubeconfig stay for inspection.
@@ -176,8 +176,6 @@ module StatsTracker
         @last_kubectl_stderr = err
         [out, status]
       end
-
-      attr_reader :last_kubectl_stderr
 
       # Everything bin/kube-local needs to stop a cluster started by another process.
       def state

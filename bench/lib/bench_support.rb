@@ -13,6 +13,8 @@ module Bench
   CACHE_HOME = File.join(ENV.fetch("XDG_CACHE_HOME", File.join(Dir.home, ".cache")), "stats_tracker")
   TOOLS_DIR = File.join(CACHE_HOME, "tools")
   WASMTIME_CLI = File.join(TOOLS_DIR, "wasmtime-#{Bench.wasmtime_version(ROOT)}", "bin", "wasmtime")
+  WASMTIME_CLI_BUILD = "(rake bench:tools: cargo install --locked, features run,compile,cranelift,cache," \
+                       "parallel-compilation,pooling-allocator,component-model)"
   NATIVE_TARGET_DIR = File.join(CACHE_HOME, "cargo-target-bench")
   NATIVE_BIN = File.join(NATIVE_TARGET_DIR, "release", "ghcr-parser-bench-native")
   TMP_DIR = File.join(ROOT, "bench", "tmp")
@@ -98,12 +100,13 @@ module Bench
     size = seconds.abs
     if size < 1e-3 then format("%.1f µs", seconds * 1e6)
     elsif size < 1 then format("%.2f ms", seconds * 1e3)
-    else format("%.2f s", seconds)
+    else
+      format("%.2f s", seconds)
     end
   end
 
   def log(message)
-    $stderr.puts("[bench #{Time.now.utc.strftime('%H:%M:%S')}] #{message}")
+    warn("[bench #{Time.now.utc.strftime('%H:%M:%S')}] #{message}")
   end
 
   # One result row. value is seconds for `unit: :s`, otherwise a plain number in `unit`.
@@ -120,7 +123,7 @@ module Bench
       row = Row.new(**fields)
       $stdout.puts(Bench::Table.line(row))
       $stdout.flush
-      path = ENV["BENCH_RESULTS"]
+      path = ENV.fetch("BENCH_RESULTS", nil)
       File.open(path, "a") { |f| f.puts(JSON.generate(row.to_h)) } if path
       row
     end

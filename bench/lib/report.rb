@@ -112,7 +112,7 @@ module Bench
         "Kernel" => command_output("uname", "-r"),
         "Ruby" => RUBY_DESCRIPTION, "Rust" => command_output("rustc", "--version"),
         "wasmtime (embedded)" => embedded_wasmtime,
-        "wasmtime CLI" => File.executable?(WASMTIME_CLI) ? "#{command_output(WASMTIME_CLI, '--version')} (rake bench:tools: cargo install --locked, features run,compile,cranelift,cache,parallel-compilation,pooling-allocator,component-model)" : "not built",
+        "wasmtime CLI" => File.executable?(WASMTIME_CLI) ? "#{command_output(WASMTIME_CLI, '--version')} #{WASMTIME_CLI_BUILD}" : "not built",
         "Nokogiri" => nokogiri
       }
     end
@@ -124,7 +124,8 @@ module Bench
     end
 
     def artifacts
-      %w[lib/stats_tracker/stats_tracker.so lib/stats_tracker/wasm/ghcr_parser.wasm lib/stats_tracker/wasm/ghcr_parser_command.wasm].map do |rel|
+      %w[lib/stats_tracker/stats_tracker.so lib/stats_tracker/wasm/ghcr_parser.wasm
+         lib/stats_tracker/wasm/ghcr_parser_command.wasm].map do |rel|
         path = File.join(ROOT, rel)
         File.exist?(path) ? "#{File.basename(rel)} (#{File.mtime(path).utc.strftime('%H:%M:%S UTC')})" : "#{File.basename(rel)} (missing)"
       end.join(", ")
@@ -149,7 +150,8 @@ module Bench
     end
 
     def nokogiri
-      command_output(RbConfig.ruby, "-e", 'require "nokogiri"; print Nokogiri::VERSION, " (libxml2 ", Nokogiri::VERSION_INFO.dig("libxml", "loaded"), ")"')
+      command_output(RbConfig.ruby, "-e",
+                     'require "nokogiri"; print Nokogiri::VERSION, " (libxml2 ", Nokogiri::VERSION_INFO.dig("libxml", "loaded"), ")"')
     end
 
     def first_line(path)

@@ -104,8 +104,8 @@ module StatsTracker
 
     private
 
-    def guard(&block)
-      Translation.guard(@url, &block)
+    def guard(&)
+      Translation.guard(@url, &)
     end
   end
 end

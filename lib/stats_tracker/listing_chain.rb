@@ -47,6 +47,7 @@ module StatsTracker
         packages.concat(listing.packages)
         following = listing.next_page
         return packages if following.nil?
+
         backward(packages, number, following) unless following > number
 
         number = following

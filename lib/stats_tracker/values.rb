@@ -8,7 +8,8 @@ module StatsTracker
   # spec/fixtures/ghcr/expected.json (String keys, ISO dates).
 
   # Downloads on one day of the 30-day chart.
-  DailyCount = Struct.new(:date, :count, keyword_init: true) do
+  # `count` is the public name of the field and shadows Struct#count, which a DailyCount never needs.
+  DailyCount = Struct.new(:date, :count, keyword_init: true) do # rubocop:disable Lint/StructNewOverride
     def initialize(date:, count:)
       super(date: date.is_a?(Date) ? date : Date.iso8601(date), count: Integer(count))
       freeze

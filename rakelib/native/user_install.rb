@@ -92,8 +92,8 @@ module NativeGem
       @system_gem_path ||= clean { IO.popen([RbConfig.ruby, "-e", "puts Gem.path"], &:read).split("\n") }
     end
 
-    def clean(&block)
-      defined?(Bundler) ? Bundler.with_unbundled_env(&block) : yield
+    def clean(&)
+      defined?(Bundler) ? Bundler.with_unbundled_env(&) : yield
     end
   end
 end

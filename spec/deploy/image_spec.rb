@@ -47,7 +47,7 @@ RSpec.describe "the operator image (OCI layout from Debian packages)", image: tr
       fixture = "package-source-controller-2023.html"
       expected = JSON.parse(File.read(File.join(GHCR_FIXTURES, "expected.json"))).fetch(fixture)
       script = 'require "stats_tracker"; require "json"; ' \
-               'print JSON.generate(StatsTracker::Parser.new.package($stdin.binmode.read).to_h)'
+               "print JSON.generate(StatsTracker::Parser.new.package($stdin.binmode.read).to_h)"
       out = run_in_image("ruby", "-e", script, stdin: File.binread(File.join(GHCR_FIXTURES, fixture)))
       expect(JSON.parse(out)).to eq(expected)
     end
@@ -59,7 +59,7 @@ RSpec.describe "the operator image (OCI layout from Debian packages)", image: tr
     end
 
     it "runs as the fixed non-root user with a read-only root and writable volumes" do
-      out = run_in_image("sh", "-c", 'id -u; id -g; touch /opt/probe 2>/dev/null && echo root-writable; ' \
+      out = run_in_image("sh", "-c", "id -u; id -g; touch /opt/probe 2>/dev/null && echo root-writable; " \
                                      'touch "$STATS_TRACKER_CACHE_DIR/probe" /tmp/probe && echo volumes-writable')
       expect(out.lines.map(&:strip)).to eq(%w[65532 65532 volumes-writable])
     end

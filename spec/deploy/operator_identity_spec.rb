@@ -12,13 +12,13 @@ RSpec.describe "the operator under operator/deploy's ServiceAccount", kube: true
   def start_operator(env:, log:)
     kubeconfig = File.join(Dir.mktmpdir("sa-kubeconfig-"), "config")
     File.write(kubeconfig, YAML.dump(
-      "apiVersion" => "v1", "kind" => "Config", "current-context" => "operator",
-      "clusters" => [{ "name" => "test", "cluster" => { "server" => kube.api_url,
-                                                       "certificate-authority" => kube.ssl_options.fetch(:ca_file) } }],
-      "users" => [{ "name" => "operator", "user" => { "token" => operator_token } }],
-      "contexts" => [{ "name" => "operator", "context" => { "cluster" => "test", "user" => "operator",
-                                                            "namespace" => "stats-tracker-system" } }]
-    ))
+                             "apiVersion" => "v1", "kind" => "Config", "current-context" => "operator",
+                             "clusters" => [{ "name" => "test", "cluster" => { "server" => kube.api_url,
+                                                                               "certificate-authority" => kube.ssl_options.fetch(:ca_file) } }],
+                             "users" => [{ "name" => "operator", "user" => { "token" => operator_token } }],
+                             "contexts" => [{ "name" => "operator", "context" => { "cluster" => "test", "user" => "operator",
+                                                                                   "namespace" => "stats-tracker-system" } }]
+                           ))
     Process.spawn(env.merge("KUBECONFIG" => kubeconfig), Gem.ruby, "operator/operator.rb",
                   chdir: File.expand_path("../..", __dir__),
                   in: File::NULL, out: log, err: log)

@@ -129,13 +129,13 @@ module StatsTracker
                       "metadata" => { "name" => "stats-tracker-operator", "namespace" => "stats-tracker-system" },
                       "spec" => { "template" => { "spec" => { "containers" => [
                         { "name" => "operator", "env" => [{ "name" => "GITHUB_BASE_URL", "value" => @pages.base_url },
-                                                         { "name" => "GITHUB_RATE", "value" => "50" },
-                                                         { "name" => "GITHUB_BURST", "value" => "50" }] }
+                                                          { "name" => "GITHUB_RATE", "value" => "50" },
+                                                          { "name" => "GITHUB_BURST", "value" => "50" }] }
                       ] } } } }
         { "apiVersion" => "kustomize.config.k8s.io/v1beta1", "kind" => "Kustomization",
           # kustomize takes no absolute paths.
           "resources" => [Pathname(File.join(@root, "operator", "deploy", "flux", "oci"))
-                            .relative_path_from(File.join(@node.dir, "flux-overlay")).to_s],
+            .relative_path_from(File.join(@node.dir, "flux-overlay")).to_s],
           "patches" => [
             { "target" => { "kind" => "OCIRepository", "name" => "stats-tracker" },
               "patch" => YAML.dump([{ "op" => "replace", "path" => "/spec/url",

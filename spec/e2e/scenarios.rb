@@ -32,7 +32,7 @@ module StatsTracker
                   File.exist?(sa + "/token"), ENV.key?("KUBECONFIG"), ENV["KUBERNETES_SERVICE_HOST"]].join(" ")
           RUBY
           uid, cap_eff, seccomp, writable, token, kubeconfig, service_host = facts.split
-          expected = ["65532", "0000000000000000", "2", "false", "true", "false"]
+          expected = %w[65532 0000000000000000 2 false true false]
           actual = [uid, cap_eff, seccomp, writable, token, kubeconfig]
           raise "#{name_of(pod)}: uid/CapEff/Seccomp/root-writable/token/KUBECONFIG = #{actual} (want #{expected})" unless actual == expected
 
@@ -41,6 +41,7 @@ module StatsTracker
         # Only the API server can have told the holder it leads: proof the in-cluster identity works.
         holder = @kubectl.lease_holder
         raise "Lease held by #{holder.inspect}, none of #{pods.map { |p| name_of(p) }}" unless pods.any? { |p| name_of(p) == holder }
+
         "#{pods.size} Pods as uid 65532, no capabilities, seccomp filter, read-only root, API via #{@service_host}:443 " \
           "(kube-proxy) with the service-account token"
       end
@@ -104,7 +105,8 @@ module StatsTracker
         after = leaf_snapshot
         raise "Leafs changed: #{before.keys - after.keys} gone, uids #{before.map { |k, v| v[:uid] == after[k]&.fetch(:uid) }.tally}" unless
           before.all? { |k, v| after[k] && after[k][:uid] == v[:uid] }
-        lost = before.select { |k, v| after[k][:history].first(v[:history].size) != v[:history] }
+
+        lost = before.reject { |k, v| after[k][:history].first(v[:history].size) == v[:history] }
         raise "history lost for #{lost.keys.first(5)}" unless lost.empty?
         raise "Project not Ready during the rollout at #{project_not_ready.first(3)}" unless project_not_ready.empty?
 
@@ -174,9 +176,12 @@ module StatsTracker
           peak = peak_rss(pod)
           raise "#{name_of(pod)} peak RSS #{peak} > limit #{limit}" unless peak < limit
 
-          notes << format("%<pod>s peak RSS %<mib>.0f MiB of %<lim>.0f MiB", pod: name_of(pod), mib: peak / 1048576.0, lim: limit / 1048576.0)
+          notes << format("%<pod>s peak RSS %<mib>.0f MiB of %<lim>.0f MiB", pod: name_of(pod), mib: peak / 1_048_576.0,
+                                                                             lim: limit / 1_048_576.0)
         end
-        oom = @kubectl.operator_pods.select { |p| p.dig("status", "containerStatuses", 0, "lastState", "terminated", "reason") == "OOMKilled" }
+        oom = @kubectl.operator_pods.select do |p|
+          p.dig("status", "containerStatuses", 0, "lastState", "terminated", "reason") == "OOMKilled"
+        end
         raise "OOMKilled: #{oom.map { |p| name_of(p) }}" unless oom.empty?
 
         notes.join("; ")

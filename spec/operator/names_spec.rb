@@ -24,8 +24,8 @@ RSpec.describe StatsTracker::Operator::Names do
   end
 
   it "keeps long names within 63 characters and still distinct" do
-    a = "x" * 80 + "a"
-    b = "x" * 80 + "b"
+    a = ("x" * 80) + "a"
+    b = ("x" * 80) + "b"
     result = names([a, b])
     expect(result.values.map(&:length)).to all(be <= 63)
     expect(result[a]).not_to eq(result[b])

@@ -72,7 +72,7 @@ RSpec.describe "the Flux OCI artifact of operator/deploy" do
     expect(manifest["annotations"]).to include("org.opencontainers.image.revision" => "v9@sha1:0123",
                                                "org.opencontainers.image.source" => "https://example.test/stats_tracker")
     expect(@digest).to eq("sha256:#{Digest::SHA256.hexdigest(get("/v2/acme/stats-tracker-manifests/manifests/v9",
-                                                                   accept: manifest["mediaType"]))}")
+                                                                 accept: manifest["mediaType"]))}")
   end
 
   it "carries the operator/deploy tree at the paths the Flux Kustomizations name, the image pinned by digest" do

@@ -6,7 +6,7 @@ RSpec.describe StatsTracker::Backoff do
   subject(:backoff) { described_class.new(base: 1, cap: 8, random: Random.new(7)) }
 
   it "waits between half and all of an exponentially growing ceiling, up to the cap" do
-    (0..6).each do |attempt|
+    7.times do |attempt|
       ceiling = [8.0, 2.0**attempt].min
       expect(backoff.ceiling(attempt)).to eq(ceiling)
       expect(Array.new(20) { backoff.delay(attempt) }).to all(be_between(ceiling / 2, ceiling))

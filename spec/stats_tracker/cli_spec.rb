@@ -255,8 +255,8 @@ RSpec.describe "exe/stats-tracker" do
     end
 
     [
-      [%w[fetch acme], /OWNER\/PACKAGE/],
-      [%w[fetch --listing fluxcd acme/app], /no OWNER\/PACKAGE/],
+      [%w[fetch acme], %r{OWNER/PACKAGE}],
+      [%w[fetch --listing fluxcd acme/app], %r{no OWNER/PACKAGE}],
       [%w[fetch --repo fluxcd/flagger acme/app], /only applies to --listing/],
       [%w[fetch --retries -1 acme/app], /--retries/],
       [%w[fetch --base-url ftp://x acme/app], /http/]

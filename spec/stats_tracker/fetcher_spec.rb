@@ -109,7 +109,7 @@ RSpec.describe StatsTracker::Fetcher do
       bodies = totals.map { |total| Thread.new { fetcher.package_page(owner: "acme", package: "p#{total}").body } }
                      .map(&:value)
 
-      expect(bodies.map { |b| b[/Total downloads<\/span>\s*<h3 title="(\d+)"/, 1].to_i }).to eq(totals)
+      expect(bodies.map { |b| b[%r{Total downloads</span>\s*<h3 title="(\d+)"}, 1].to_i }).to eq(totals)
     end
 
     it "rejects a base URL that is not http(s)" do

@@ -62,6 +62,6 @@ RSpec.describe "harmless interrupts during a guest call" do
       guest.raise(marker, "later")
       puts JSON.generate(guest.value)
     RUBY
-    expect(result).to eq(["300000000\n", "later"])
+    expect(result).to eq(%W[300000000\n later])
   end
 end

@@ -10,7 +10,10 @@ RSpec.describe StatsTracker::ListingChain do
 
   def chain(pages, **options)
     asked = []
-    reader = described_class.new(read_page: ->(n) { asked << n; pages.fetch(n) }, **options)
+    reader = described_class.new(read_page: lambda { |n|
+                                              asked << n
+                                              pages.fetch(n)
+                                            }, **options)
     [reader, asked]
   end
 

@@ -20,7 +20,7 @@ module StatsTracker
       attr_reader :port
 
       # jobs: { "job name" => ["127.0.0.1:port", ...] }
-      def initialize(jobs:, rule_files: [], port:)
+      def initialize(jobs:, port:, rule_files: [])
         @dir = Dir.mktmpdir("stats-tracker-prometheus-")
         @port = port
         config = {

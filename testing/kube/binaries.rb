@@ -15,7 +15,7 @@ module StatsTracker
         BUILD_HINT = "run `bin/setup` or `rake kube:build` (testing/kube/build.sh)"
 
         def self.pinned_version(go_mod: GO_MOD)
-          line = File.foreach(go_mod).find { |l| l =~ /\A\s*k8s\.io\/kubernetes\s+v\d/ && !l.include?("=>") }
+          line = File.foreach(go_mod).find { |l| l =~ %r{\A\s*k8s\.io/kubernetes\s+v\d} && !l.include?("=>") }
           raise MissingBinariesError, "no k8s.io/kubernetes pin in #{go_mod}" unless line
 
           line.split[1]

@@ -70,7 +70,7 @@ module StatsTracker
           created = connection.post("/api/v1/namespaces/#{namespace}/serviceaccounts", sa)
           unless created.success? || created.status == 409
             raise ApiError.new("creating ServiceAccount #{namespace}/#{service_account}", status: created.status,
-                                                                                                   body: created.body)
+                                                                                          body: created.body)
           end
           spec = { expirationSeconds: expiration_seconds }
           spec[:audiences] = audiences if audiences

@@ -36,7 +36,10 @@ module StatsTracker
         def apply_one(doc, namespace)
           api_version, kind = doc.values_at("apiVersion", "kind")
           name = doc.dig("metadata", "name")
-          raise ArgumentError, "manifest needs apiVersion, kind and metadata.name: #{doc.inspect[0, 120]}" unless api_version && kind && name
+          unless api_version && kind && name
+            raise ArgumentError,
+                  "manifest needs apiVersion, kind and metadata.name: #{doc.inspect[0, 120]}"
+          end
 
           resource = resource_for(api_version, kind)
           ns = doc.dig("metadata", "namespace") || namespace

@@ -26,7 +26,11 @@ module StatsTracker
 
       def run(args)
         targets = options.parse(args)
-        @kind = @settings[:listing] ? "listing" : (@settings[:versions] ? "versions" : "package")
+        @kind = if @settings[:listing]
+                  "listing"
+                else
+                  (@settings[:versions] ? "versions" : "package")
+                end
         check(targets)
         return fetch_and_emit(targets.first) unless @settings[:record]
 

@@ -51,7 +51,7 @@ module StatsTracker
       def show(owner, package)
         history = HistoryAccess.open(@console)
         since = @settings[:since]
-        observations = history.observations(owner: owner, package: package, since: since && since.to_time.utc)
+        observations = history.observations(owner: owner, package: package, since: since&.to_time&.utc)
         daily = history.daily_counts(owner: owner, package: package, since: since)
         summary = history.summary(owner: owner, package: package)
         @console.warn("nothing recorded for #{owner}/#{package} in #{history.location}") if observations.empty?

@@ -70,7 +70,12 @@ module StatsTracker
       def package(summary, observations, versions)
         name = "#{summary.owner}/#{summary.name}"
         points = observations.flat_map do |o|
-          o.last_seen_at > o.observed_at ? [[o.observed_at, o.total_downloads], [o.last_seen_at, o.total_downloads]] : [[o.observed_at, o.total_downloads]]
+          if o.last_seen_at > o.observed_at
+            [[o.observed_at, o.total_downloads],
+             [o.last_seen_at, o.total_downloads]]
+          else
+            [[o.observed_at, o.total_downloads]]
+          end
         end
         body = <<~HTML
           <p><a href="/">&larr; all packages</a></p>

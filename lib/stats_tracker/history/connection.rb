@@ -65,6 +65,7 @@ module StatsTracker
           db.get(Sequel.function(:pg_advisory_xact_lock, MIGRATION_LOCK)) if postgres
           current = version(db)
           next if current == latest_version
+
           # Never migrate down: that would drop what a newer version stored.
           if current > latest_version
             raise History::Error, "history database schema version #{current} is newer than this " \

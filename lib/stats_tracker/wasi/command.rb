@@ -8,7 +8,7 @@ module StatsTracker
     class Command
       WASM_MAGIC = "\0asm".b.freeze
       # WAT text: optional whitespace and comments, then "(module".
-      WAT_SOURCE = /\A(?:\s+|;;[^\n]*|\(;.*?;\))*\(module\b/m.freeze
+      WAT_SOURCE = /\A(?:\s+|;;[^\n]*|\(;.*?;\))*\(module\b/m
       DEFAULT_TIMEOUT = 5.0
       DEFAULT_MEMORY_LIMIT = 64 * 1024 * 1024
       DEFAULT_OUTPUT_LIMIT = 1024 * 1024

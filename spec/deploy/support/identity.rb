@@ -29,6 +29,7 @@ module StatsTracker
         request(Net::HTTP::Delete, path, { apiVersion: "v1", kind: "DeleteOptions", preconditions: preconditions },
                 "application/json")
       end
+
       def post(path, body) = request(Net::HTTP::Post, path, body, "application/json")
       def put(path, body) = request(Net::HTTP::Put, path, body, "application/json")
       def merge_patch(path, body) = request(Net::HTTP::Patch, path, body, "application/merge-patch+json")

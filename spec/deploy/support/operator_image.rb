@@ -34,7 +34,7 @@ module StatsTracker
           # A fixed SOURCE_DATE_EPOCH makes the .gem byte-identical for identical sources, so
           # build.sh's stamp sees "unchanged" and reuses the image.
           run!(Gem.ruby, "-S", "gem", "build", "stats_tracker.gemspec", "--output", gem, chdir: ROOT,
-                                                                                       env: { "SOURCE_DATE_EPOCH" => "315619200" })
+                                                                                         env: { "SOURCE_DATE_EPOCH" => "315619200" })
           run!(File.join(IMAGE_DIR, "build.sh"), gem, chdir: ROOT)
         end
         new(layout: File.join(OUT, "oci"), tag: StatsTracker::VERSION, rootfs: File.join(OUT, "bundle", "rootfs"))
@@ -76,7 +76,7 @@ module StatsTracker
       end
 
       # Starts the image's entrypoint in the background; returns the pid (the operator's own).
-      def spawn(*args, env: {}, service_account_dir: nil, log:)
+      def spawn(*args, log:, env: {}, service_account_dir: nil)
         Process.spawn(run_env(nil, env), *command(args, service_account_dir), in: File::NULL, out: log, err: log)
       end
 

@@ -31,10 +31,10 @@ module StatsTracker
       end
 
       # Checks that run regardless of earlier failures (teardown).
-      def always(name, &block)
+      def always(name, &)
         blocked = @blocked_by
         @blocked_by = nil
-        run(name, &block)
+        run(name, &)
       ensure
         @blocked_by = blocked
       end

@@ -47,7 +47,7 @@ module StatsTracker
 
       def dir_of(name) = `#{BUILD} --print-dir #{name}`.strip
 
-      def crd_files = %w[source-controller kustomize-controller].flat_map { |c| Dir.glob(File.join(dir_of(c), "crds", "*.yaml")).sort }
+      def crd_files = %w[source-controller kustomize-controller].flat_map { |c| Dir.glob(File.join(dir_of(c), "crds", "*.yaml")) }
 
       def start
         storage_port = Testing::Kube::FreePort.pick

@@ -15,7 +15,7 @@ RSpec.describe StatsTracker::Operator::Controller::KindController do
     Class.new do
       attr_reader :seen, :forgotten
 
-      def reconcile(key, object) = (@seen ||= []) << [key.to_s, object.dig(:metadata, :name)] && :success
+      def reconcile(key, object) = ((@seen ||= []) << [key.to_s, object.dig(:metadata, :name)]) && :success
       def forget(object) = (@forgotten ||= []) << object.dig(:metadata, :name)
     end.new
   end

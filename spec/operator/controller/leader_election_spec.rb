@@ -40,7 +40,8 @@ RSpec.describe StatsTracker::Operator::Controller::LeaderElection, kube: true do
     expect(a.acquire).to be(true)
     # Someone else takes the lease (an operator with a skewed clock, an admin): renewals now fail.
     lease = api_for("leases").get("election", namespace)
-    api_for("leases").update(lease.merge(spec: lease[:spec].merge(holderIdentity: "intruder", renewTime: Time.now.utc.strftime("%Y-%m-%dT%H:%M:%S.%6NZ"))))
+    api_for("leases").update(lease.merge(spec: lease[:spec].merge(holderIdentity: "intruder",
+                                                                  renewTime: Time.now.utc.strftime("%Y-%m-%dT%H:%M:%S.%6NZ"))))
     expect(a.hold).to eq(:lost)
     expect(a).not_to be_leader
     expect(holder).to eq("intruder")
@@ -111,4 +112,3 @@ RSpec.describe StatsTracker::Operator::Controller::LeaderElection, kube: true do
     end
   end
 end
-

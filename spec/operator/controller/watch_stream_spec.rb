@@ -53,12 +53,12 @@ RSpec.describe StatsTracker::Operator::Controller::WatchStream do
 
   it "returns normally when the server ends the watch (the informer then resumes from the last version)" do
     serve([notice("MODIFIED", "7")])
-    expect { described_class.new(url: url, connection: connection).each { |_| nil } }.not_to raise_error
+    expect { described_class.new(url: url, connection: connection).each { |_| next } }.not_to raise_error
   end
 
   it "raises Failed when the connection drops mid-stream, without re-sending the request" do
     serve([notice("ADDED", "1")], ending: :drop)
-    expect { described_class.new(url: url, connection: connection, read_timeout: 5).each { |_| nil } }
+    expect { described_class.new(url: url, connection: connection, read_timeout: 5).each { |_| next } }
       .to raise_error(described_class::Failed)
     expect(requests.size).to eq(1)
   end
@@ -74,7 +74,7 @@ RSpec.describe StatsTracker::Operator::Controller::WatchStream do
 
   it "raises Failed when the stream goes silent past the read timeout (a half-open connection)" do
     serve([notice("ADDED", "1")], ending: :hang)
-    expect { described_class.new(url: url, connection: connection, read_timeout: 0.5).each { |_| nil } }
+    expect { described_class.new(url: url, connection: connection, read_timeout: 0.5).each { |_| next } }
       .to raise_error(described_class::Failed, /Net::ReadTimeout/)
   end
 

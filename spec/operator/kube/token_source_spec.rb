@@ -50,7 +50,7 @@ RSpec.describe StatsTracker::Operator::Kube::TokenSource do
           auth_options: { bearer_token_file: path }
         )
         clients = []
-        allow(conn).to receive(:client).and_wrap_original { |m, **kw| m.call(**kw).tap { |c| clients << c } }
+        allow(conn).to(receive(:client).and_wrap_original { |m, **kw| m.call(**kw).tap { |c| clients << c } })
         api = StatsTracker::Operator::Kube::ResourceApi.new(connection: conn, kind: "Lease", plural: "leases",
                                                             group: "coordination.k8s.io")
         expect { api.list(namespace: namespace) }.to raise_error(Kubeclient::HttpError)

@@ -83,7 +83,9 @@ RSpec.describe StatsTracker::Operator::Reconcilers::Leaf do
   {
     "a rate-limit page (429)" => [->(p, path) { p.fail_next(path, status: 429, retry_after: 7) }, "RateLimited", 7],
     "a not-found page (404)" => [->(p, path) { p.fail_next(path, status: 404) }, "NotFound", nil],
-    "a page with a malformed count" => [->(p, _) { p.serve_package(owner: "fluxcd", package: "flagger", fixture: "reject-malformed-count.html") }, "ParseFailed", nil],
+    "a page with a malformed count" => [lambda { |p, _|
+                                          p.serve_package(owner: "fluxcd", package: "flagger", fixture: "reject-malformed-count.html")
+                                        }, "ParseFailed", nil],
     "a server error" => [->(p, path) { p.fail_next(path, status: 503) }, "FetchFailed", nil]
   }.each do |what, (provoke, reason, retry_after)|
     it "on #{what}: Ready=False/#{reason}, keeps the last good count and history, asks for a retry" do

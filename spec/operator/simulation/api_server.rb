@@ -15,7 +15,7 @@ module StatsTracker
       GROUP_VERSION = "stats-tracker.dev/v1alpha1"
       KINDS = { "projects" => "Project", "leaves" => "Leaf" }.freeze
 
-      attr_reader :writes, :deletions, :last_write_failure
+      attr_reader :writes, :deletions, :last_write_failure, :rv
 
       def initialize(clock:, random:, trace:)
         @clock = clock
@@ -48,10 +48,6 @@ module StatsTracker
 
       def all(plural)
         @objects.fetch(plural).values
-      end
-
-      def rv
-        @rv
       end
 
       # --- the operator's calls (through Resource) -----------------------------------------

@@ -87,7 +87,7 @@ module StatsTracker
 
         fresh = "c#{count}"
         answer([:package, owner, package], "package #{owner}/#{package}", "package:#{count}", etag: fresh,
-                                                                                         not_modified: etag == fresh)
+                                                                                              not_modified: etag == fresh)
       end
 
       private

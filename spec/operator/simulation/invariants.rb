@@ -144,6 +144,7 @@ module StatsTracker
         @tokens.each do |(plural, key), wanted|
           object = server.get(plural, key)
           next @tokens.delete([plural, key]) if object.nil? || object.dig(:status, :lastHandledReconcileAt) == wanted[:token]
+
           # A request cannot be recorded while the API server refuses writes; after the last
           # refusal it waits at most a backoff. Time GitHub was paused does not count (workers
           # wait for the GitHub budget, even on a request that needs none: see KNOWN_OPEN).
@@ -197,7 +198,8 @@ module StatsTracker
         end
         not_ready = (server.all("projects") + server.all("leaves")).reject { |o| ready?(o) }.map do |o|
           ready = Array(o.dig(:status, :conditions)).find { |c| c[:type] == "Ready" }
-          "#{o[:kind]} #{o.dig(:metadata, :namespace)}/#{o.dig(:metadata, :name)} #{ready&.values_at(:status, :reason)&.join('/') || 'no Ready'}"
+          "#{o[:kind]} #{o.dig(:metadata,
+                               :namespace)}/#{o.dig(:metadata, :name)} #{ready&.values_at(:status, :reason)&.join('/') || 'no Ready'}"
         end
         problems = missing + not_ready
         return if problems.empty?

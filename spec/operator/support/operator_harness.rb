@@ -43,10 +43,14 @@ module StatsTracker
       def api_for(plural)
         @apis ||= {}
         @apis[plural] ||= case plural
-                          when "leaves" then Operator::Kube::ResourceApi.new(connection: connection, kind: "Leaf", plural: "leaves", group: GROUP, version: "v1alpha1", field_manager: "spec-user")
-                          when "projects" then Operator::Kube::ResourceApi.new(connection: connection, kind: "Project", plural: "projects", group: GROUP, version: "v1alpha1", field_manager: "spec-user")
-                          when "leases" then Operator::Kube::ResourceApi.new(connection: connection, kind: "Lease", plural: "leases", group: "coordination.k8s.io", field_manager: "spec-user")
-                          when "events" then Operator::Kube::ResourceApi.new(connection: connection, kind: "Event", plural: "events", group: "events.k8s.io", field_manager: "spec-user")
+                          when "leaves" then Operator::Kube::ResourceApi.new(connection: connection, kind: "Leaf", plural: "leaves",
+                                                                             group: GROUP, version: "v1alpha1", field_manager: "spec-user")
+                          when "projects" then Operator::Kube::ResourceApi.new(connection: connection, kind: "Project", plural: "projects",
+                                                                               group: GROUP, version: "v1alpha1", field_manager: "spec-user")
+                          when "leases" then Operator::Kube::ResourceApi.new(connection: connection, kind: "Lease", plural: "leases",
+                                                                             group: "coordination.k8s.io", field_manager: "spec-user")
+                          when "events" then Operator::Kube::ResourceApi.new(connection: connection, kind: "Event", plural: "events",
+                                                                             group: "events.k8s.io", field_manager: "spec-user")
                           end
       end
 

@@ -74,7 +74,7 @@ RSpec.describe "stats-tracker fetch --record and history" do
 
         table, _err, code = run_cli("history", "fluxcd/flux-cli", env: env)
         expect(code).to eq(0)
-        expect(table).to match(/fluxcd\/flux-cli: 1,250 downloads/)
+        expect(table).to match(%r{fluxcd/flux-cli: 1,250 downloads})
         expect(table).to match(/7 days [+]?[\d,]+\s+30 days [+]?[\d,]+/)
         expect(table).to match(/per day\s+[▁▂▃▄▅▆▇█]{30}/)
         expect(table.lines.grep(/\A  \d{4}-/).size).to eq(2)

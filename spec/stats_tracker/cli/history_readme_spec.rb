@@ -41,7 +41,7 @@ RSpec.describe "README: downloads over time" do
 
     port = free_port
     pid = Process.spawn(@env, RbConfig.ruby, "exe/stats-tracker", "serve", "--listen", "127.0.0.1:#{port}", chdir: root,
-                                                                                                     err: File::NULL)
+                                                                                                            err: File::NULL)
     begin
       page = nil
       60.times do

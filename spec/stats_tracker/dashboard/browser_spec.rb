@@ -7,9 +7,9 @@ require "stats_tracker/dashboard"
 # what the store holds, links must lead somewhere, hostile names must stay text, and the
 # page must fit a phone. Screenshots go to SCREENSHOT_DIR (docs/ for the README) or a tmpdir.
 RSpec.describe "dashboard in chromium" do
-  DAY = 86_400
-  NOW = Time.utc(2026, 12, 1, 12)
-  HOSTILE = %(<img src=x onerror="document.title='pwned'">"')
+  let(:day) { 86_400 }
+  let(:now) { Time.utc(2026, 12, 1, 12) }
+  let(:hostile) { %(<img src=x onerror="document.title='pwned'">"') }
 
   around do |example|
     Dir.mktmpdir("dashboard-browser-") do |dir|
@@ -37,20 +37,27 @@ RSpec.describe "dashboard in chromium" do
     bars = (0...30).map { |i| 40_000 + ((i * 7919) % 23_000) }
     totals = (0...10).map { |i| 12_000_000 + (i * 330_000) + ((i * i) * 9_000) }
     totals.each_with_index do |total, i|
-      versions = i == 9 ? [%w[v2.3.1 51_234], %w[v2.3.0 480_112], %w[latest 9_876_543]].map { |t, d| StatsTracker::VersionDownloads.new(tag: t, downloads: Integer(d.delete("_"))) } : nil
+      versions = if i == 9
+                   [%w[v2.3.1 51_234], %w[v2.3.0 480_112], %w[latest 9_876_543]].map do |t, d|
+                     StatsTracker::VersionDownloads.new(tag: t, downloads: Integer(d.delete("_")))
+                   end
+                 end
       store.record(owner: "fluxcd", package: "flux-cli", stats: stats(total, first_day: Date.new(2026, 11, 1), counts: bars),
-                   versions: versions, at: NOW - ((9 - i) * 3 * DAY))
+                   versions: versions, at: now - ((9 - i) * 3 * day))
     end
-    store.record(owner: "fluxcd", package: "charts/flagger", stats: stats(4_123_456_789_012), at: NOW)
-    store.record(owner: "fluxcd", package: "source-controller", stats: stats(0, first_day: Date.new(2026, 11, 1), counts: [0] * 30), at: NOW)
-    store.record(owner: "acme", package: HOSTILE, stats: stats(42), at: NOW)
+    store.record(owner: "fluxcd", package: "charts/flagger", stats: stats(4_123_456_789_012), at: now)
+    store.record(owner: "fluxcd", package: "source-controller", stats: stats(0, first_day: Date.new(2026, 11, 1), counts: [0] * 30),
+                 at: now)
+    store.record(owner: "acme", package: hostile, stats: stats(42), at: now)
   end
 
   def no_horizontal_scroll?(driver)
     driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
   end
 
-  before { skip "chromium and chromium-driver are not installed (bin/setup installs them)" unless StatsTracker::Testing::Browser.available? }
+  before do
+    skip "chromium and chromium-driver are not installed (bin/setup installs them)" unless StatsTracker::Testing::Browser.available?
+  end
 
   it "lists every stored package, escapes a hostile name, and follows a link to a chart that matches the store" do
     fill
@@ -85,7 +92,7 @@ RSpec.describe "dashboard in chromium" do
       driver.find_element(link_text: "← all packages").click
       expect(URI(driver.current_url).path).to eq("/")
       driver.find_elements(css: "a.package").find { |a| a.text.start_with?("acme/") }.click
-      expect(driver.find_element(css: "h1").text).to eq("acme/#{HOSTILE}")
+      expect(driver.find_element(css: "h1").text).to eq("acme/#{hostile}")
       expect(driver.find_elements(css: "h1 img")).to be_empty
       driver.find_element(link_text: "← all packages").click
       driver.find_elements(css: "a.package").find { |a| a.text == "fluxcd/charts/flagger" }.click

@@ -25,7 +25,8 @@ RSpec.describe "Loading the history store" do
   end
 
   it "does not load Sequel for the CLI's parse and --help" do
-    expect(sequel_loaded_after(lib, 'require "stringio"; require "stats_tracker/cli"; StatsTracker::CLI.start(["--help"], stdout: StringIO.new)'))
+    expect(sequel_loaded_after(lib,
+                               'require "stringio"; require "stats_tracker/cli"; StatsTracker::CLI.start(["--help"], stdout: StringIO.new)'))
       .to eq(0)
   end
 end

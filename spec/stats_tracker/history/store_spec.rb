@@ -234,7 +234,7 @@ RSpec.describe StatsTracker::History do
 
   it "maps an unknown scheme to ConfigurationError with a one-line message" do
     expect { described_class.open(url: "mysql://localhost/db") }
-      .to raise_error(StatsTracker::History::ConfigurationError, /must start with sqlite:\/\/ or postgres:\/\//)
+      .to raise_error(StatsTracker::History::ConfigurationError, %r{must start with sqlite:// or postgres://})
   end
 
   it "masks a password in every message" do

@@ -25,7 +25,7 @@ module StatsTracker
             @process = ManagedProcess.new(name: @name, command: command, log_path: @log_path, reaper: @reaper)
             @process.start
             Wait.until("#{@name} to become ready", timeout: timeout, interval: 0.1,
-                                                    diagnostics: -> { "#{@name} log tail:\n#{@process.log_tail}" }) do
+                                                   diagnostics: -> { "#{@name} log tail:\n#{@process.log_tail}" }) do
               unless @process.running?
                 raise ProcessFailedError,
                       "#{@name} exited during start (#{@process.exit_description}):\n#{@process.log_tail}"
@@ -57,7 +57,7 @@ module StatsTracker
           # "not yet" answers while polling.
           def probe
             yield
-          rescue SystemCallError, IOError, OpenSSL::SSL::SSLError, Net::OpenTimeout, Net::ReadTimeout, EOFError
+          rescue SystemCallError, IOError, OpenSSL::SSL::SSLError, Net::OpenTimeout, Net::ReadTimeout
             false
           end
         end

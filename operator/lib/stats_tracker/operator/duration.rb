@@ -5,8 +5,8 @@ module StatsTracker
     # Go's time.ParseDuration subset used by Flux-style `spec.interval` fields ("1h30m", "2s", "500ms").
     module Duration
       UNITS = { "ns" => 1e-9, "us" => 1e-6, "µs" => 1e-6, "ms" => 1e-3, "s" => 1.0, "m" => 60.0, "h" => 3600.0 }.freeze
-      PART = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/.freeze
-      WHOLE = /\A(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+\z/.freeze
+      PART = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/
+      WHOLE = /\A(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+\z/
 
       class InvalidError < ArgumentError; end
 

@@ -101,7 +101,7 @@ module StatsTracker
         # Any failure, typed or not, must stay on this thread: the Leaf is unaffected.
         @metrics.increment(WRITES, result: "error")
         @logger.warn("history write failed; will retry", package: "#{entry[:owner]}/#{entry[:package]}",
-                                                          error: "#{e.class}: #{e.message}")
+                                                         error: "#{e.class}: #{e.message}")
         reset
         false
       end

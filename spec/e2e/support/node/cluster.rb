@@ -127,8 +127,10 @@ module StatsTracker
         def save_state
           pids = []
           pids << { "name" => "docker-registry", "pid" => @registry.pid } if @registry&.pid
-          pids.concat(@control_plane.state.fetch("process_groups").reverse.zip(%w[etcd kube-apiserver kube-controller-manager])
-                                      .map { |pid, name| { "name" => name, "pid" => pid } }) if @control_plane
+          if @control_plane
+            pids.concat(@control_plane.state.fetch("process_groups").reverse.zip(%w[etcd kube-apiserver kube-controller-manager])
+                                        .map { |pid, name| { "name" => name, "pid" => pid } })
+          end
           pids << { "name" => "containerd", "pid" => @containerd.pid, "socket" => @containerd.socket } if @containerd&.pid
           [@kubelet, @scheduler, @proxy].compact.each { |c| pids << { "name" => c.process.name, "pid" => c.pid } if c.pid }
           pids.concat(@extra_pids)
@@ -187,7 +189,9 @@ module StatsTracker
 
         def wait_node_ready
           Testing::Kube::Wait.until("node #{Kubelet::NODE_NAME} Ready", timeout: START_TIMEOUT, interval: 0.5,
-                                                                       diagnostics: -> { File.read(File.join(log_dir, "kubelet.log")).lines.last(30).join }) do
+                                                                        diagnostics: lambda {
+                                                                                       File.read(File.join(log_dir, "kubelet.log")).lines.last(30).join
+                                                                                     }) do
             out, _err, status = kubectl("get", "node", Kubelet::NODE_NAME, "-o",
                                         "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}")
             status.success? && out.strip == "True"

@@ -20,7 +20,7 @@ module StatsTracker
           @api.plural
         end
 
-        def initialize(api:, handler:, namespace: nil, logger:, stop:, relist_interval: 900, watch_timeout: 300,
+        def initialize(api:, handler:, logger:, stop:, namespace: nil, relist_interval: 900, watch_timeout: 300,
                        read_timeout: 90, backoff: StatsTracker::Backoff.new(base: 0.5, cap: 30), on_watch_event: nil,
                        label_selector: nil)
           @api = api

@@ -15,7 +15,7 @@ module StatsTracker
       # intake, let in-flight reconciles finish within a deadline, release the lease).
       # It knows nothing about Projects or Leafs beyond the handlers it is given.
       class Manager
-        attr_reader :stop_signal, :queue, :informers, :health, :controllers
+        attr_reader :stop_signal, :queue, :informers, :health, :controllers, :state
 
         # controllers: objects with #handles?(key) and #reconcile(key) -> Symbol, key an ObjectKey
         # sources: [[api, handler]] - one informer per source and namespace
@@ -40,10 +40,6 @@ module StatsTracker
           end
           @workers = []
           @state = :starting
-        end
-
-        def state
-          @state
         end
 
         # Live while every informer and worker thread it started is still running (a thread

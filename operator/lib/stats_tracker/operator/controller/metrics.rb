@@ -41,7 +41,7 @@ module StatsTracker
         def observe(name, labels, value)
           @lock.synchronize do
             hist = @families.fetch(name)[:values][labels.freeze]
-            hist = @families[name][:values][labels] = { buckets: Array.new(BUCKETS.size, 0), sum: 0.0, count: 0 } if hist == 0
+            hist = @families[name][:values][labels] = { buckets: Array.new(BUCKETS.size, 0), sum: 0.0, count: 0 } unless hist.is_a?(Hash)
             BUCKETS.each_with_index { |b, i| hist[:buckets][i] += 1 if value <= b }
             hist[:sum] += value
             hist[:count] += 1

@@ -29,12 +29,12 @@ module StatsTracker
 
         # Yields each notice (Hash with :type and :object). Returns normally when the server ends
         # the watch; raises Gone on 410 (ERROR notice or status), Failed on other errors.
-        def each(&block)
+        def each(&)
           Thread.handle_interrupt(Stopped => :never) do
             @reader = Thread.current
             return if @finished
 
-            Thread.handle_interrupt(Stopped => :immediate) { stream(&block) }
+            Thread.handle_interrupt(Stopped => :immediate) { stream(&) }
           end
         rescue Stopped
           nil
@@ -54,7 +54,7 @@ module StatsTracker
         def stream
           @http = build_http
           @http.start do |http|
-            return if @finished
+            next if @finished
 
             http.request(build_request) do |response|
               check_status(response)

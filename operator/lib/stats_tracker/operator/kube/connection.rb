@@ -51,7 +51,7 @@ module StatsTracker
           @auth_options = auth_options
           if @token_source.nil? && auth_options[:bearer_token_file]
             @token_source = TokenSource.new(path: auth_options[:bearer_token_file])
-            @auth_options = auth_options.reject { |k, _| k == :bearer_token_file }
+            @auth_options = auth_options.except(:bearer_token_file)
           end
           @default_namespace = default_namespace
         end

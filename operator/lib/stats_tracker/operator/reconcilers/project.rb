@@ -213,7 +213,7 @@ module StatsTracker
           [leaves.sum { |l| l.dig(:status, :downloadCount).to_i }, Leaf::INT64_MAX].min
         end
 
-        def failed(project, status, failure, now, owned_leaves)
+        def failed(project, status, failure, _now, owned_leaves)
           fresh = with_leaves(project, status, owned_leaves, package_count: owned_leaves.size)
           fresh[:conditions] = summarize(project, fresh, failure.stalled ? :stalled : :failed, failure.reason, failure.message)
           fresh[:observedGeneration] = project.dig(:metadata, :generation) if failure.stalled
