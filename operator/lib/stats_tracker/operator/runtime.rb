@@ -63,17 +63,10 @@ module StatsTracker
         metrics.gauge(LeafController::LAST_SUCCESS, "Unix time a Leaf's package page was last read successfully")
         metrics.gauge(LeafController::READY, "1 when the Leaf's Ready condition is True, else 0")
         metrics.gauge(LeafController::INTERVAL, "The Leaf's spec.interval in seconds: its count is stale after a few")
-        metrics.counter("stats_tracker_reconcile_total", "Reconciles by controller and result")
-        metrics.counter("stats_tracker_reconcile_errors_total", "Reconciles that failed, by controller")
-        metrics.histogram("stats_tracker_reconcile_duration_seconds", "Time spent in one reconcile")
         metrics.gauge("stats_tracker_workqueue_depth", "Keys ready to be reconciled")
         metrics.gauge("stats_tracker_workqueue_scheduled", "Keys waiting for a delayed requeue")
         metrics.counter("stats_tracker_github_requests_total", "Requests to GitHub by HTTP status")
         metrics.counter("stats_tracker_kube_requests_total", "Requests to the Kubernetes API by verb and resource")
-        metrics.counter("stats_tracker_watch_events_total", "Watch notices by resource and type")
-        metrics.gauge("stats_tracker_leader", "1 while this replica is the leader")
-        # A standby reports 0 from the start, so "no replica leads" is a query, not an absence.
-        metrics.set("stats_tracker_leader", {}, 0)
         metrics
       end
 

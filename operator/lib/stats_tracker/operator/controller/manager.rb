@@ -17,6 +17,17 @@ module StatsTracker
       class Manager
         attr_reader :stop_signal, :queue, :informers, :health, :controllers, :state
 
+        # The families the Manager itself writes; it registers them, so it works in any registry.
+        def self.register_metrics(metrics)
+          metrics.counter("stats_tracker_reconcile_total", "Reconciles by controller and result")
+          metrics.counter("stats_tracker_reconcile_errors_total", "Reconciles that failed, by controller")
+          metrics.histogram("stats_tracker_reconcile_duration_seconds", "Time spent in one reconcile")
+          metrics.counter("stats_tracker_watch_events_total", "Watch notices by resource and type")
+          metrics.gauge("stats_tracker_leader", "1 while this replica is the leader")
+          # A standby reports 0 from the start, so "no replica leads" is a query, not an absence.
+          metrics.set("stats_tracker_leader", {}, 0)
+        end
+
         # controllers: objects with #handles?(key) and #reconcile(key) -> Symbol, key an ObjectKey
         # sources: [[api, handler]] - one informer per source and namespace
         def initialize(sources:, controllers:, queue:, logger:, metrics:, namespaces: [nil], concurrency: 4,
@@ -26,6 +37,7 @@ module StatsTracker
           @queue = queue
           @logger = logger
           @metrics = metrics
+          self.class.register_metrics(metrics)
           @concurrency = concurrency
           @leader_election = leader_election
           @health_options = health
