@@ -99,18 +99,29 @@ module OperatorDemo
       puts "\nrequests made by the operator:\n#{requests.join}"
       recorded = wait_for_history(names.size)
       puts "\nhistory      #{recorded} packages recorded in #{HISTORY}"
+      raise "demo: the operator recorded #{recorded} of #{names.size} packages in the history store" if recorded < names.size
+
+      dashboard = Net::HTTP.get_response(URI("http://127.0.0.1:#{ui_port}/"))
+      raise "demo: the operator's dashboard answered #{dashboard.code}" unless dashboard.is_a?(Net::HTTPOK)
+
       puts "dashboard    http://127.0.0.1:#{ui_port}/ (served by the operator while it runs)"
     ensure
-      if pid
-        Process.kill("TERM", pid)
-        Process.wait(pid)
-        puts "operator stopped (exit #{$?.exitstatus})"
-      end
+      stopped = stop_operator(pid) if pid
       pages.stop
       kube.stop
     end
+    raise "demo: the operator exited #{stopped.inspect} on SIGTERM, not 0" if pid && stopped != 0
+
     puts "\nThe dashboard over the demo's history, after the demo:\n  " \
          "STATS_TRACKER_DATABASE_URL=sqlite://#{HISTORY} bundle exec exe/stats-tracker serve   # http://127.0.0.1:9292/"
+  end
+
+  # SIGTERM is how a kubelet stops the Pod: the operator drains and exits 0.
+  def stop_operator(pid)
+    Process.kill("TERM", pid)
+    _, status = Process.wait2(pid)
+    puts "operator stopped (exit #{status.exitstatus.inspect})"
+    status.exitstatus
   end
 
   # The operator writes history off its reconcile path, so the last rows may trail Ready.
