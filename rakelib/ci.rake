@@ -10,6 +10,7 @@ task :ci do
   Rake::Task["wasm:test"].invoke
   Rake::Task["compile"].invoke
   Rake::Task["ext:lint"].invoke
+  Rake::Task["ext:test"].invoke
   Rake::Task["rbs:validate"].invoke
   ENV["RBS_TEST"] = "1"
   Rake::Task["spec"].invoke

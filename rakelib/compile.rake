@@ -27,4 +27,12 @@ namespace :ext do
     sh({ "RUBY" => RbConfig.ruby }, "cargo", "clippy", "--release", "--manifest-path", manifest,
        "-p", "stats_tracker", "--", "-D", "warnings")
   end
+
+  # The host logic's unit tests (cache pruning, write quota, limits, executor). Release, like
+  # `rake compile`, so wasmtime is not built a second time in another profile.
+  desc "cargo test for the extension crate's host logic"
+  task :test do
+    sh({ "RUBY" => RbConfig.ruby }, "cargo", "test", "--release", "--manifest-path", File.join(EXT_DIR, "Cargo.toml"),
+       "-p", "stats_tracker", "--lib")
+  end
 end

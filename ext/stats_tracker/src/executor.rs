@@ -139,7 +139,8 @@ mod tests {
     #[test]
     fn a_pending_future_expires_at_its_deadline() {
         let control = CallControl::new(0.05);
-        let mut future = Box::pin(tokio::time::sleep(Duration::from_secs(60)));
+        // Made inside the async block: a tokio timer needs the runtime `drive` enters.
+        let mut future = Box::pin(async { tokio::time::sleep(Duration::from_secs(60)).await });
         assert_eq!(drive(future.as_mut(), &control).ok(), Some(Step::Expired));
     }
 
