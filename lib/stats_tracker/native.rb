@@ -33,8 +33,12 @@ module StatsTracker
   end
 
   # Compiled artifacts, once per process per distinct content (the extension also
-  # keeps them in the on-disk cache across processes).
+  # keeps them in the on-disk cache across processes). Only the most recently used
+  # MAX_ENTRIES of each kind are kept: a process compiling an unbounded stream of
+  # distinct modules must not keep all their code. Evicted code stays alive as long as
+  # a Parser or Wasi::Command holds it.
   module Compiled
+    MAX_ENTRIES = 16
     @mutex = Mutex.new
     @components = {}
     @modules = {}
@@ -48,6 +52,11 @@ module StatsTracker
         memo(@modules, bytes, sha256) { Native::WasiModule.compile(bytes) }
       end
 
+      # How many compiled artifacts are memoised now.
+      def size
+        @mutex.synchronize { @components.size + @modules.size }
+      end
+
       private
 
       def memo(table, bytes, expected)
@@ -57,7 +66,12 @@ module StatsTracker
         end
 
         # Compiling releases the GVL; holding the mutex only serialises compiles.
-        @mutex.synchronize { table[digest] ||= yield }
+        @mutex.synchronize do
+          compiled = table.delete(digest) || yield
+          table[digest] = compiled # most recently used last
+          table.delete(table.first[0]) while table.size > MAX_ENTRIES
+          compiled
+        end
       end
     end
   end

@@ -21,16 +21,18 @@ RSpec.describe "compiled artifact disk cache" do
     File.expand_path("../../lib", __dir__)
   end
 
-  # Runs `code` in a new Ruby process; returns its cache stats after the code ran.
-  def in_new_process(code)
+  # Runs `code` in a new Ruby process; returns its cache stats after the code ran. A child
+  # still running after a minute (blocked on something it opened) is killed and fails.
+  def in_new_process(code, env: {})
     script = <<~RUBY
       require "json"
       require "stats_tracker"
       #{code}
       puts JSON.generate(StatsTracker::Native.cache_stats)
     RUBY
-    out, err, status = Open3.capture3({ "STATS_TRACKER_CACHE_DIR" => @cache }, RbConfig.ruby, "-I", lib_dir, "-e", script)
-    raise "child failed: #{err}" unless status.success?
+    out, err, status = Open3.capture3({ "STATS_TRACKER_CACHE_DIR" => @cache }.merge(env), "timeout", "--signal=KILL", "60",
+                                      RbConfig.ruby, "-I", lib_dir, "-e", script)
+    raise "child failed (#{status}): #{err}" unless status.success?
 
     JSON.parse(out.lines.last, symbolize_names: true)
   end
@@ -84,5 +86,100 @@ RSpec.describe "compiled artifact disk cache" do
     name = File.basename(entries.first)
     digest = Digest::SHA256.hexdigest(StatsTracker::Wasi::Command.read(wat).first)
     expect(name).to start_with("module-wasmtime#{StatsTracker.wasmtime_version}-").and include(digest)
+  end
+
+  describe "against someone who can reach the directory" do
+    let(:run) { "StatsTracker::Wasi::Command.new(#{wat.dump}).run" }
+
+    it "does not follow an entry that is a symlink, even to a valid entry" do
+      in_new_process(run)
+      entry = entries.first
+      Dir.mktmpdir do |elsewhere|
+        moved = File.join(elsewhere, "planted.bin")
+        FileUtils.mv(entry, moved)
+        File.symlink(moved, entry)
+        expect(in_new_process(run)).to include(hits: 0, rejected: 1, writes: 1)
+        expect(File.symlink?(entry)).to be(false)
+      end
+    end
+
+    it "does not block on a FIFO planted under an entry's name" do
+      in_new_process(run)
+      entry = entries.first
+      File.delete(entry)
+      File.mkfifo(entry)
+      expect(in_new_process(run)).to include(hits: 0, rejected: 1, writes: 1)
+      expect(File.file?(entry)).to be(true)
+    end
+
+    # A guest given such a preopen could plant an entry, with a matching checksum, that the
+    # next process would map as native code.
+    it "refuses a preopen that is, contains or lies inside the cache directory" do
+      in_new_process(run)
+      inside = File.join(@cache, "sub")
+      Dir.mkdir(inside)
+      hosts = [File.dirname(@cache), @cache, File.join(@cache, "..", File.basename(@cache)), inside]
+      outcomes = hosts.map do |host|
+        out, err, = Open3.capture3({ "STATS_TRACKER_CACHE_DIR" => @cache }, RbConfig.ruby, "-I", lib_dir, "-e", <<~RUBY)
+          require "stats_tracker"
+          begin
+            StatsTracker::Wasi::Command.new(#{wat.dump}).run(dirs: { "/h" => #{host.dump} }, writable: true)
+            puts "ran"
+          rescue ArgumentError => e
+            puts e.message
+          end
+        RUBY
+        out + err
+      end
+      expect(outcomes).to all(match(/module cache/))
+      # The control: a directory beside the cache is still fine.
+      beside = File.join(File.dirname(@cache), "beside")
+      Dir.mkdir(beside)
+      expect(in_new_process("#{run.delete_suffix('.run')}.run(dirs: { '/h' => #{beside.dump} }, writable: true)")).to include(hits: 1)
+    end
+
+    it "says why it is off when the directory is not private" do
+      FileUtils.mkdir_p(@cache)
+      File.chmod(0o777, @cache)
+      out, = Open3.capture3({ "STATS_TRACKER_CACHE_DIR" => @cache }, RbConfig.ruby, "-I", lib_dir, "-e", <<~RUBY)
+        require "stats_tracker"
+        StatsTracker::Wasi::Command.new(#{wat.dump}).run
+        puts StatsTracker::Native.cache_off_reason
+      RUBY
+      expect(out).to include(@cache).and include("0777").and include("others may write")
+    end
+  end
+
+  describe "size" do
+    let(:run) { "StatsTracker::Wasi::Command.new(#{wat.dump}).run" }
+
+    def plant(name, bytes:, age:)
+      path = File.join(@cache, name)
+      File.binwrite(path, "x" * bytes)
+      File.utime(Time.now - age, Time.now - age, path)
+      path
+    end
+
+    it "removes temporary files that a crashed writer left behind, and only stale ones" do
+      FileUtils.mkdir_p(@cache, mode: 0o700)
+      stale = plant(".tmp-999-ThreadId(1)-module-x.bin", bytes: 10, age: 3600)
+      fresh = plant(".tmp-998-ThreadId(1)-module-y.bin", bytes: 10, age: 1)
+      expect(in_new_process(run)).to include(writes: 1)
+      expect(File).not_to exist(stale)
+      expect(File).to exist(fresh)
+    end
+
+    it "keeps the directory under STATS_TRACKER_CACHE_MAX_BYTES by removing the oldest entries first" do
+      FileUtils.mkdir_p(@cache, mode: 0o700)
+      mib = 1024 * 1024
+      oldest = plant("module-wasmtime0-0-oldest.bin", bytes: mib, age: 3 * 3600)
+      older = plant("component-wasmtime0-0-older.bin", bytes: mib, age: 2 * 3600)
+      old = plant("module-wasmtime0-0-old.bin", bytes: mib, age: 3600)
+      other = plant("notes.txt", bytes: 2 * mib, age: 4 * 3600)
+      stats = in_new_process(run, env: { "STATS_TRACKER_CACHE_MAX_BYTES" => (2.5 * mib).to_i.to_s })
+      expect(stats).to include(writes: 1, pruned: 1)
+      expect([oldest, older, old, other].map { |f| File.exist?(f) }).to eq([false, true, true, true])
+      expect(entries.size).to eq(4) # the new entry was kept
+    end
   end
 end

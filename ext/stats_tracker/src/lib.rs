@@ -7,6 +7,7 @@ mod compile;
 mod engine;
 mod errors;
 mod executor;
+mod fs_guard;
 mod gc_pressure;
 mod gvl;
 mod limits;

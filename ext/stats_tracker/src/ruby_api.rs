@@ -18,7 +18,7 @@ use crate::errors::HostError;
 use crate::gc_pressure::GcPressure;
 use crate::parser::{CallLimits, ParserComponent, RejectReason};
 use crate::released;
-use crate::wasi_command::{RunSpec, WasiCommand};
+use crate::wasi_command::{Preopen, RunSpec, WasiCommand};
 
 /// Copies a Ruby String's bytes so no Ruby memory is touched once the GVL is released.
 fn copy_bytes(string: RString) -> Vec<u8> {
@@ -45,9 +45,10 @@ impl RbParserComponent {
     fn compile(ruby: &Ruby, bytes: RString) -> Result<Self, Error> {
         let bytes = copy_bytes(bytes);
         let engine = engine_or_raise(ruby)?;
+        let cache = cache::Settings::from_env();
         let cancel = AtomicBool::new(false);
         let inner = released::run(ruby, &cancel, || {
-            compile::component(engine, &bytes).and_then(ParserComponent::new)
+            compile::component(engine, &bytes, cache.as_ref()).and_then(ParserComponent::new)
         })?;
         Ok(RbParserComponent {
             _pressure: GcPressure::new(inner.image_size()),
@@ -187,9 +188,10 @@ impl RbWasiModule {
     fn compile(ruby: &Ruby, bytes: RString) -> Result<Self, Error> {
         let bytes = copy_bytes(bytes);
         let engine = engine_or_raise(ruby)?;
+        let cache = cache::Settings::from_env();
         let cancel = AtomicBool::new(false);
         let inner = released::run(ruby, &cancel, || {
-            compile::module(engine, &bytes).and_then(WasiCommand::new)
+            compile::module(engine, &bytes, cache.as_ref()).and_then(WasiCommand::new)
         })?;
         Ok(RbWasiModule {
             _pressure: GcPressure::new(inner.image_size()),
@@ -197,6 +199,8 @@ impl RbWasiModule {
         })
     }
 
+    /// dirs: [guest path, host path, writable]; limits: timeout, memory_limit,
+    /// output_limit, write_limit, file_limit. Ruby's method arity sets the count.
     #[allow(clippy::too_many_arguments)]
     fn run(
         ruby: &Ruby,
@@ -205,18 +209,26 @@ impl RbWasiModule {
         args: Vec<String>,
         stdin: RString,
         env: Vec<(String, String)>,
-        dirs: Vec<(String, String)>,
-        writable: bool,
-        limits: (f64, usize, usize),
+        dirs: Vec<(String, String, bool)>,
+        limits: (f64, usize, usize, u64, u64),
     ) -> Result<RArray, Error> {
-        let (timeout, memory_limit, output_limit) = limits;
+        let (timeout, memory_limit, output_limit, write_limit, file_limit) = limits;
         let spec = RunSpec {
             program,
             args,
             stdin: copy_bytes(stdin),
             env,
-            dirs,
-            writable,
+            dirs: dirs
+                .into_iter()
+                .map(|(guest, host, writable)| Preopen {
+                    guest,
+                    host,
+                    writable,
+                })
+                .collect(),
+            write_limit,
+            file_limit,
+            cache_dir: cache::Settings::from_env().map(|s| s.dir),
             timeout,
             memory_limit,
             output_limit,
@@ -246,6 +258,7 @@ fn cache_stats(ruby: &Ruby) -> Result<RHash, Error> {
         ("rejected", &stats.rejected),
         ("writes", &stats.writes),
         ("write_errors", &stats.write_errors),
+        ("pruned", &stats.pruned),
     ] {
         hash.aset(ruby.to_symbol(key), counter.load(Ordering::Relaxed))?;
     }
@@ -267,7 +280,12 @@ fn sha256_hex(bytes: RString) -> String {
 }
 
 fn cache_dir() -> Option<String> {
-    cache::cache_dir().map(|d| d.to_string_lossy().into_owned())
+    cache::Settings::from_env().map(|s| s.dir.to_string_lossy().into_owned())
+}
+
+/// Why the module cache is not in use, once a compile has tried it (nil: in use).
+fn cache_off_reason() -> Option<String> {
+    cache::off_reason()
 }
 
 pub fn define(ruby: &Ruby) -> Result<(), Error> {
@@ -276,6 +294,7 @@ pub fn define(ruby: &Ruby) -> Result<(), Error> {
     native.define_singleton_method("wasmtime_version", function!(wasmtime_version, 0))?;
     native.define_singleton_method("cache_stats", function!(cache_stats, 0))?;
     native.define_singleton_method("cache_dir", function!(cache_dir, 0))?;
+    native.define_singleton_method("cache_off_reason", function!(cache_off_reason, 0))?;
     native.define_singleton_method("pool_slots", function!(pool_slots, 0))?;
     native.define_singleton_method("sha256_hex", function!(sha256_hex, 1))?;
 
@@ -293,6 +312,6 @@ pub fn define(ruby: &Ruby) -> Result<(), Error> {
     let module = native.define_class("WasiModule", ruby.class_object())?;
     module.undef_default_alloc_func();
     module.define_singleton_method("compile", function!(RbWasiModule::compile, 1))?;
-    module.define_method("run", method!(RbWasiModule::run, 7))?;
+    module.define_method("run", method!(RbWasiModule::run, 6))?;
     Ok(())
 }

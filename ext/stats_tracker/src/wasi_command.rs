@@ -2,6 +2,8 @@
 //! env, stdio or network; only the directories the caller preopens; output kept in
 //! memory under a cap.
 
+use std::path::PathBuf;
+
 use wasmtime::{InstancePre, Linker, Module, Store};
 use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::p2::pipe::MemoryInputPipe;
@@ -10,6 +12,7 @@ use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
 use crate::call::CallControl;
 use crate::engine::{self, TickGuard};
 use crate::errors::{HostError, Observed};
+use crate::fs_guard::{self, WriteQuota};
 use crate::limits::MemoryCap;
 use crate::output::CappedOutput;
 use crate::slots::Slot;
@@ -17,6 +20,13 @@ use crate::slots::Slot;
 pub struct P1State {
     wasi: WasiP1Ctx,
     cap: MemoryCap,
+    quota: WriteQuota,
+}
+
+impl P1State {
+    pub fn wasi_and_quota(&mut self) -> (&mut WasiP1Ctx, &mut WriteQuota) {
+        (&mut self.wasi, &mut self.quota)
+    }
 }
 
 /// Everything one run needs, copied out of Ruby objects before the GVL is released.
@@ -25,12 +35,21 @@ pub struct RunSpec {
     pub args: Vec<String>,
     pub stdin: Vec<u8>,
     pub env: Vec<(String, String)>,
-    /// (guest path, host path)
-    pub dirs: Vec<(String, String)>,
-    pub writable: bool,
+    pub dirs: Vec<Preopen>,
+    /// Bytes and new directory entries the guest may write into its preopens.
+    pub write_limit: u64,
+    pub file_limit: u64,
+    /// The module cache's directory (read under the GVL): no preopen may overlap it.
+    pub cache_dir: Option<PathBuf>,
     pub timeout: f64,
     pub memory_limit: usize,
     pub output_limit: usize,
+}
+
+pub struct Preopen {
+    pub guest: String,
+    pub host: String,
+    pub writable: bool,
 }
 
 pub struct RunOutput {
@@ -58,6 +77,7 @@ impl WasiCommand {
         }
         let mut linker: Linker<P1State> = Linker::new(engine);
         wasmtime_wasi::p1::add_to_linker_async(&mut linker, |state| &mut state.wasi)
+            .and_then(|()| fs_guard::add_to_linker(&mut linker))
             .map_err(|e| HostError::Internal(format!("{e:#}")))?;
         let range = module.image_range();
         let image_size = (range.end as usize).saturating_sub(range.start as usize);
@@ -89,15 +109,25 @@ impl WasiCommand {
         for (key, value) in &spec.env {
             builder.env(key, value);
         }
-        let perms = if spec.writable {
-            FsPerms::ReadWrite
-        } else {
-            FsPerms::ReadOnly
-        };
-        for (guest, host) in &spec.dirs {
+        for dir in &spec.dirs {
+            if let Some(cache) = &spec.cache_dir {
+                if crate::cache::overlaps(std::path::Path::new(&dir.host), cache) {
+                    return Err(HostError::Argument(format!(
+                        "cannot preopen {:?}: it is, contains or lies inside the module cache {:?}",
+                        dir.host, cache
+                    )));
+                }
+            }
+            let perms = if dir.writable {
+                FsPerms::ReadWrite
+            } else {
+                FsPerms::ReadOnly
+            };
             builder
-                .preopened_dir(host, guest, perms)
-                .map_err(|e| HostError::Argument(format!("cannot preopen {host:?}: {e:#}")))?;
+                .preopened_dir(&dir.host, &dir.guest, perms)
+                .map_err(|e| {
+                    HostError::Argument(format!("cannot preopen {:?}: {e:#}", dir.host))
+                })?;
         }
         // Held until the store is dropped, which returns the instance to the pool.
         let _slot = Slot::acquire(control).await?;
@@ -107,6 +137,7 @@ impl WasiCommand {
             P1State {
                 wasi: builder.build_p1(),
                 cap: MemoryCap::new(spec.memory_limit),
+                quota: WriteQuota::new(spec.write_limit, spec.file_limit),
             },
         );
         store.limiter(|state| &mut state.cap);
@@ -129,6 +160,7 @@ impl WasiCommand {
             output_overflowed: stdout.overflowed() || stderr.overflowed(),
             timeout: spec.timeout,
         };
+        let quota_exceeded = store.data().quota.exceeded();
         // Free the guest's memory now rather than when Ruby gets round to it.
         drop(store);
         let exit_code = match outcome {
@@ -142,6 +174,10 @@ impl WasiCommand {
                 }
             },
         };
+        if let Some(message) = quota_exceeded {
+            // The guest was refused a write; whatever it left behind is incomplete.
+            return Err(HostError::ResourceLimit(message));
+        }
         if observed.output_overflowed {
             // The guest carried on after a failed write: its output is incomplete.
             return Err(HostError::ResourceLimit(format!(

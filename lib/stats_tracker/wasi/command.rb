@@ -12,6 +12,10 @@ module StatsTracker
       DEFAULT_TIMEOUT = 5.0
       DEFAULT_MEMORY_LIMIT = 64 * 1024 * 1024
       DEFAULT_OUTPUT_LIMIT = 1024 * 1024
+      # What a guest may write into its writable preopens in one run: bytes written to files,
+      # and files, directories and hard links created.
+      DEFAULT_WRITE_LIMIT = 64 * 1024 * 1024
+      DEFAULT_FILE_LIMIT = 1024
 
       attr_reader :name
 
@@ -22,14 +26,17 @@ module StatsTracker
         @module = Compiled.wasi_module(bytes)
       end
 
-      # args: argv after the program name. dirs: { "guest/path" => "host/path" };
-      # writable: false preopens them read-only. -> Result
-      def run(args: [], stdin: "", env: {}, dirs: {}, writable: false, timeout: DEFAULT_TIMEOUT,
-              memory_limit: DEFAULT_MEMORY_LIMIT, output_limit: DEFAULT_OUTPUT_LIMIT)
+      # args: argv after the program name. dirs: { "guest/path" => "host/path" }.
+      # writable: true (every dir), false (none) or the guest paths that may be written.
+      # write_limit / file_limit: the run's write quota over its writable dirs. -> Result
+      def run(args: [], stdin: "", env: {}, dirs: {}, writable: false, timeout: DEFAULT_TIMEOUT, # rubocop:disable Metrics/ParameterLists
+              memory_limit: DEFAULT_MEMORY_LIMIT, output_limit: DEFAULT_OUTPUT_LIMIT,
+              write_limit: DEFAULT_WRITE_LIMIT, file_limit: DEFAULT_FILE_LIMIT)
         limits = [Limits.timeout(timeout), Limits.byte_count(memory_limit, :memory_limit),
-                  Limits.byte_count(output_limit, :output_limit)]
+                  Limits.byte_count(output_limit, :output_limit), Limits.byte_count(write_limit, :write_limit),
+                  Limits.byte_count(file_limit, :file_limit)]
         exit_code, stdout, stderr = @module.run(@name, strings(args, :args), String(stdin).b,
-                                                env_pairs(env), dir_pairs(dirs), writable ? true : false, limits)
+                                                env_pairs(env), preopens(dirs, writable), limits)
         Result.new(exit_code: exit_code, stdout: stdout, stderr: stderr)
       end
 
@@ -65,12 +72,30 @@ module StatsTracker
         end
       end
 
-      def dir_pairs(dirs)
-        dirs.map do |guest, host|
+      # -> [[guest path, host path, writable], ...]
+      def preopens(dirs, writable)
+        pairs = dirs.map do |guest, host|
           host = File.expand_path(host.respond_to?(:to_path) ? host.to_path : String(host))
           raise ArgumentError, "not a directory: #{host}" unless File.directory?(host)
 
           [String(guest), host]
+        end
+        writable_guests = writable_paths(writable, pairs.map(&:first))
+        pairs.map { |guest, host| [guest, host, writable_guests.include?(guest)] }
+      end
+
+      def writable_paths(writable, guests)
+        case writable
+        when true then guests
+        when false, nil then []
+        when Array
+          named = writable.map { |path| String(path) }
+          unknown = named - guests
+          raise ArgumentError, "writable: names #{unknown.join(', ')}, which dirs: does not preopen" unless unknown.empty?
+
+          named
+        else
+          raise ArgumentError, "writable: must be true, false or an Array of guest paths, got #{writable.inspect}"
         end
       end
     end
