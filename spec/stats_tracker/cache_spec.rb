@@ -181,5 +181,18 @@ RSpec.describe "compiled artifact disk cache" do
       expect([oldest, older, old, other].map { |f| File.exist?(f) }).to eq([false, true, true, true])
       expect(entries.size).to eq(4) # the new entry was kept
     end
+
+    it "counts a hit as a use, so a long-lived entry outlives newer but unused ones" do
+      in_new_process(run)
+      used = entries.first
+      File.utime(Time.now - (5 * 3600), Time.now - (5 * 3600), used)
+      mib = 1024 * 1024
+      older = plant("module-wasmtime0-0-older.bin", bytes: mib, age: 3 * 3600)
+      newer = plant("module-wasmtime0-0-newer.bin", bytes: mib, age: 2 * 3600)
+      other = "StatsTracker::Wasi::Command.new('(module (func (export \"_start\")) (func (export \"g\")))')"
+      stats = in_new_process("#{run}; #{other}", env: { "STATS_TRACKER_CACHE_MAX_BYTES" => (1.5 * mib).to_i.to_s })
+      expect(stats).to include(hits: 1, writes: 1, pruned: 1)
+      expect([used, older, newer].map { |f| File.exist?(f) }).to eq([true, false, true])
+    end
   end
 end

@@ -19,8 +19,8 @@
 //!
 //! Entries are written to a temporary file and renamed, so readers never see half a
 //! file. After each write the directory is pruned: temporary files left by a crashed
-//! writer are removed once stale, and the oldest entries go while the total is over the
-//! configured size.
+//! writer are removed once stale, and the least recently used entries (a hit refreshes
+//! an entry's mtime) go while the total is over the configured size.
 
 use std::hash::{Hash, Hasher};
 use std::io::{Read, Write};
@@ -390,8 +390,9 @@ fn read_checked(dir: &Dir, name: &str) -> Lookup {
     if !trusted {
         return Lookup::Rejected;
     }
+    let mut file = file.into_std();
     let mut data = Vec::new();
-    if file
+    if (&mut file)
         .take(MAX_ENTRY_BYTES + 1)
         .read_to_end(&mut data)
         .is_err()
@@ -399,7 +400,11 @@ fn read_checked(dir: &Dir, name: &str) -> Lookup {
         return Lookup::Rejected;
     }
     match verified_payload(&data) {
-        Some(payload) => Lookup::Payload(payload.to_vec()),
+        Some(payload) => {
+            // Pruning removes the least recently modified first: a hit counts as a use.
+            let _ = file.set_modified(SystemTime::now());
+            Lookup::Payload(payload.to_vec())
+        }
         None => Lookup::Rejected,
     }
 }
