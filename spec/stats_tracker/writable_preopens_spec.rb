@@ -75,6 +75,21 @@ RSpec.describe "writable preopens" do
       expect(Dir.children(@out).size).to eq(10)
     end
 
+    it "counts directories and hard links as files too" do
+      expect do
+        hostile.run(args: %w[mkdirs /out 5], dirs: { "/out" => @out }, writable: true, file_limit: 3)
+      end.to raise_error(StatsTracker::ResourceLimitError, /file_limit of 3 files/)
+      expect(Dir.children(@out).size).to eq(3)
+
+      Dir.mktmpdir do |links|
+        File.write(File.join(links, "f"), "x")
+        expect do
+          hostile.run(args: %w[links /out/f 5], dirs: { "/out" => links }, writable: true, file_limit: 3)
+        end.to raise_error(StatsTracker::ResourceLimitError, /file_limit of 3 files/)
+        expect(Dir.children(links).size).to eq(1 + 3)
+      end
+    end
+
     it "has a default file limit" do
       limit = StatsTracker::Wasi::Command::DEFAULT_FILE_LIMIT
       expect do

@@ -29,7 +29,7 @@ module StatsTracker
       # args: argv after the program name. dirs: { "guest/path" => "host/path" }.
       # writable: true (every dir), false (none) or the guest paths that may be written.
       # write_limit / file_limit: the run's write quota over its writable dirs. -> Result
-      def run(args: [], stdin: "", env: {}, dirs: {}, writable: false, timeout: DEFAULT_TIMEOUT, # rubocop:disable Metrics/ParameterLists
+      def run(args: [], stdin: "", env: {}, dirs: {}, writable: false, timeout: DEFAULT_TIMEOUT,
               memory_limit: DEFAULT_MEMORY_LIMIT, output_limit: DEFAULT_OUTPUT_LIMIT,
               write_limit: DEFAULT_WRITE_LIMIT, file_limit: DEFAULT_FILE_LIMIT)
         limits = [Limits.timeout(timeout), Limits.byte_count(memory_limit, :memory_limit),
