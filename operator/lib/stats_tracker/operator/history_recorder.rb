@@ -35,9 +35,10 @@ module StatsTracker
         @thread.report_on_exception = false
       end
 
-      # Queues one observation; returns at once and never raises.
-      def observe(leaf, stats, at)
-        entry = { owner: leaf.dig(:spec, :owner), package: leaf.dig(:spec, :package), stats: stats, at: at }
+      # Queues one observation (with the tags read, if any); returns at once and never raises.
+      def observe(leaf, stats, at, versions: nil)
+        entry = { owner: leaf.dig(:spec, :owner), package: leaf.dig(:spec, :package), stats: stats, at: at,
+                  versions: versions }
         @lock.synchronize do
           @pending << entry
           if @pending.size > MAX_PENDING
