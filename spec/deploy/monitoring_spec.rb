@@ -7,8 +7,9 @@ require_relative "../operator/support/operator_harness"
 
 # operator/deploy/monitoring against the real thing: promtool checks the PrometheusRule, then
 # Debian's Prometheus scrapes two real operators (one reconciling, one standby behind a Lease
-# another identity holds) while a Leaf's page starts failing, and every alert expression and
-# every Grafana query must return data, every alert must be pending or firing.
+# another identity holds) while a Leaf's page starts failing and the leader's history store cannot
+# be opened, and every alert expression and every Grafana query must return data, every alert
+# must be pending or firing.
 RSpec.describe "operator/deploy/monitoring", kube: true do
   include StatsTracker::Testing::OperatorHarness
 
@@ -40,7 +41,7 @@ RSpec.describe "operator/deploy/monitoring", kube: true do
   it "has rules promtool accepts and a kustomization that builds the three objects" do
     out, status = Open3.capture2e("promtool", "check", "rules", @rules_file)
     expect(status).to be_success, out
-    expect(out).to include("SUCCESS: 3 rules found")
+    expect(out).to include("SUCCESS: 4 rules found")
     kustomization = YAML.safe_load(File.read(File.join(dir, "kustomization.yaml")))
     expect(kustomization["resources"]).to contain_exactly("pod_monitor.yaml", "prometheus_rule.yaml")
     expect(dashboard["panels"].flat_map { |p| p["targets"].map { |t| t["expr"] } })
@@ -57,7 +58,11 @@ RSpec.describe "operator/deploy/monitoring", kube: true do
     )
     leader_port = free_port
     standby_port = free_port
-    start_operator(pages, metrics_bind: "127.0.0.1", metrics_port: leader_port)
+    # A history store whose directory is a regular file: SQLite cannot open it, so every write fails.
+    not_a_dir = File.join(File.dirname(@rules_file), "not-a-directory")
+    File.write(not_a_dir, "")
+    start_operator(pages, metrics_bind: "127.0.0.1", metrics_port: leader_port,
+                          history_url: "sqlite://#{not_a_dir}/history.sqlite3")
     start_operator(pages, metrics_bind: "127.0.0.1", metrics_port: standby_port, leader_elect: true,
                           lease_namespace: namespace, lease_name: "held-elsewhere", identity: "standby")
     # The shortest interval the CRD allows: the stale alert needs three of them without a success.
@@ -84,6 +89,8 @@ RSpec.describe "operator/deploy/monitoring", kube: true do
     expect(stale.map { |s| s.dig("metric", "package") }).to eq(["flagger"])
     no_leader = @prometheus.query(alerts.find { |a| a["alert"] == "StatsTrackerNoLeader" }["expr"])
     expect(no_leader.map { |s| s.dig("metric", "job") }).to eq(["stats-tracker-standby"])
+    behind = @prometheus.query(alerts.find { |a| a["alert"] == "StatsTrackerHistoryWritesBehind" }["expr"])
+    expect(behind.map { |s| s.dig("metric", "job") }).to eq(["stats-tracker-operator"])
     downloads = @prometheus.query('stats_tracker_package_downloads_total{package="flagger-loadtester"}')
     expect(downloads.map { |s| Integer(s.dig("value", 1)) }).to eq([counts.fetch("flagger-loadtester")])
   end

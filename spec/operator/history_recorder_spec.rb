@@ -1,5 +1,6 @@
 # frozen_string_literal: true
 
+require "securerandom"
 require "stringio"
 require "stats_tracker/history"
 require "stats_tracker/operator/log"
@@ -75,5 +76,19 @@ RSpec.describe StatsTracker::Operator::HistoryRecorder do
     eventually("backlog written") { recorder.pending.zero? }
     expect(stored("a")).to eq([1, 2, 3, 4, 5])
     expect(log.string).to include("history write failed; will retry")
+  end
+
+  # PostgreSQL cannot index a tag of several kilobytes (the parser reads whatever a page says):
+  # that observation can never be written, and retrying it forever would hold back every later one.
+  it "gives up on an observation the store refuses for what it holds, and writes the ones behind it" do
+    t0 = Time.utc(2026, 12, 1)
+    long = [StatsTracker::VersionDownloads.new(tag: "v#{SecureRandom.alphanumeric(10_000)}", downloads: 1)]
+    recorder.observe(leaf("a"), stats(1), t0, versions: long)
+    recorder.observe(leaf("a"), stats(2), t0 + 60)
+
+    eventually("the later observation written") { stored("a") == [2] }
+    expect(metrics.value(described_class::WRITES, result: "rejected")).to eq(1)
+    expect(metrics.value(described_class::WRITES, result: "error")).to eq(described_class::ATTEMPTS - 1)
+    expect(log.string).to include("history observation refused; dropped").and include("ProgramLimitExceeded")
   end
 end

@@ -3,6 +3,7 @@
 require "optparse"
 require_relative "../fetcher"
 require_relative "../listing_chain"
+require_relative "../versions_chain"
 require_relative "history_access"
 
 module StatsTracker
@@ -15,10 +16,6 @@ module StatsTracker
         Usage: stats-tracker fetch OWNER/PACKAGE [--user] [--versions] [--record] [options]
                stats-tracker fetch --listing OWNER [--user] [--repo OWNER/REPO] [options]
       TEXT
-      # Where a page counts as the end of a chain rather than a failure: GitHub answers a
-      # page past the last one with an empty list or a 404.
-      END_OF_CHAIN = %i[not_found no_statistics empty].freeze
-
       def initialize(console)
         @console = console
         @settings = { owner_type: :org, base_url: Fetcher::DEFAULT_BASE_URL, timeout: 15.0, retries: 3, max_pages: 100 }
@@ -152,30 +149,16 @@ module StatsTracker
       end
 
       def versions(owner, package)
-        entries = []
-        previous = nil
-        (1..@settings[:max_pages]).each do |number|
-          @console.progress.update("#{owner}/#{package}: versions page #{number} (#{entries.size} tags so far)")
-          batch = versions_page(owner, package, number)
-          # An empty page, or the same page again (a server ignoring ?page=), ends the chain.
-          break if batch.nil? || batch.empty? || batch == previous
-
-          entries.concat(batch)
-          previous = batch
-        end
-        @recorded_versions = entries.map { |e| VersionDownloads.new(tag: e["tag"], downloads: e["downloads"]) }
-        { "kind" => "versions", "versions" => entries }
-      end
-
-      def versions_page(owner, package, number)
-        page = fetched do
-          fetcher.versions_page(owner: owner, package: package, owner_type: @settings[:owner_type], page: number)
-        end
-        JsonShape.versions(parser.versions(page.body))["versions"]
-      rescue ParseError => e
-        raise unless number > 1 && END_OF_CHAIN.include?(e.reason)
-
-        nil
+        read = 0
+        chain = VersionsChain.new(max_pages: @settings[:max_pages], read_page: lambda { |number|
+          @console.progress.update("#{owner}/#{package}: versions page #{number} (#{read} tags so far)")
+          page = fetched do
+            fetcher.versions_page(owner: owner, package: package, owner_type: @settings[:owner_type], page: number)
+          end
+          parser.versions(page.body).tap { |batch| read += batch.size }
+        })
+        @recorded_versions = chain.read.versions
+        JsonShape.versions(@recorded_versions)
       end
 
       def listing(owner)

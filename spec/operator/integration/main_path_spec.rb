@@ -42,7 +42,7 @@ RSpec.describe "operator main path", kube: true do
 
     table = kubectl!("get", "leaves", "-n", namespace)
     header, *rows = table.lines.map(&:split)
-    expect(header).to eq(%w[NAME READY DOWNLOADS LAST UPDATE AGE])
+    expect(header).to eq(%w[NAME READY DOWNLOADS TOP TAG LAST UPDATE AGE])
     row = rows.find { |r| r.first == "fluxcd-source-controller" }
     expect(row[1..2]).to eq(["True", counts.fetch("source-controller").to_s])
 

@@ -12,7 +12,9 @@ RSpec.describe StatsTracker::Operator::Reconcilers::Leaf, "recording observation
   let(:reconciler) do
     described_class.new(fetcher_for: ->(_leaf) { fetcher }, parser: StatsTracker::Parser.new, acquire: -> { true },
                         clock: -> { now[0] }, random: Random.new(1),
-                        on_observation: ->(leaf, stats, at) { observed << [leaf.dig(:spec, :package), stats, at] })
+                        on_observation: lambda { |leaf, stats, at, versions: nil|
+                          observed << [leaf.dig(:spec, :package), stats, at, versions]
+                        })
   end
 
   after { pages.stop }

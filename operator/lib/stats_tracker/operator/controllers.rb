@@ -16,7 +16,8 @@ module StatsTracker
 
       # apis: { projects:, leaves: } ResourceApis; stores: { projects:, leaves: } caches;
       # world: what the reconcilers talk to (fetcher_for, parser, acquire, clock, ...);
-      # leaf_world: what only the Leaf reconciler takes besides (the history recorder).
+      # leaf_world: what only the Leaf reconciler takes besides (the history recorder, spare GitHub
+      # tokens and the pause for versions pages).
       def initialize(apis:, stores:, queue:, events:, metrics:, logger:, world:, on_rate_limited:, github_ready:,
                      leaf_world: {})
         @project = Controller::KindController.new(ProjectController::KIND, store: stores.fetch(:projects))

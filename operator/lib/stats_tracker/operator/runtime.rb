@@ -110,7 +110,7 @@ module StatsTracker
         controllers = Controllers.new(
           apis: { projects: projects, leaves: leaves },
           stores: { projects: MultiStore.of(manager.informers, "projects"), leaves: MultiStore.of(manager.informers, "leaves") },
-          queue: queue, events: events, metrics: @metrics, logger: @logger, world: world, leaf_world: recording,
+          queue: queue, events: events, metrics: @metrics, logger: @logger, world: world, leaf_world: leaf_world,
           on_rate_limited: ->(seconds) { @limiter.pause_for(seconds) }, github_ready: -> { @limiter.ready? }
         )
         manager.controllers.push(*controllers.all)
@@ -130,8 +130,10 @@ module StatsTracker
         HistoryRecorder.new(open: method(:open_history), metrics: @metrics, logger: @logger.with(component: "history"))
       end
 
-      def recording
-        @recorder ? { on_observation: @recorder.method(:observe) } : {}
+      # Versions pages take only spare GitHub tokens; a 429 on one pauses every request.
+      def leaf_world
+        world = { acquire_spare: @limiter.method(:try_acquire_spare), on_rate_limited: ->(s) { @limiter.pause_for(s) } }
+        @recorder ? world.merge(on_observation: @recorder.method(:observe)) : world
       end
 
       def open_history

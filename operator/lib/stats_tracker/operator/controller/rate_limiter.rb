@@ -5,6 +5,7 @@ module StatsTracker
     module Controller
       # Process-wide token bucket for requests to GitHub, shared by every worker, plus a pause that
       # a 429 with Retry-After can impose on all of them (GitHub rate-limits per client, not per page).
+      # Optional reads (versions pages) take only spare tokens, so they never delay a count.
       class RateLimiter
         def initialize(rate:, burst:, clock: -> { Process.clock_gettime(Process::CLOCK_MONOTONIC) })
           @rate = rate.to_f
@@ -13,6 +14,9 @@ module StatsTracker
           @tokens = @burst
           @stamp = clock.call
           @paused_until = 0.0
+          @waiting = 0
+          # Tokens an optional read must leave in the bucket for the counts that come next.
+          @reserve = (@burst / 2).floor
           @lock = Mutex.new
         end
 
@@ -41,7 +45,25 @@ module StatsTracker
             wait = reserve
             return true if wait.zero?
 
-            sleeper.call([wait, 0.5].min)
+            waiting(+1)
+            begin
+              sleeper.call([wait, 0.5].min)
+            ensure
+              waiting(-1)
+            end
+          end
+        end
+
+        # Takes a token for an optional request only if one is spare: nobody is waiting in
+        # #acquire, GitHub has not paused us, and half the burst stays in the bucket. Never waits.
+        def try_acquire_spare
+          @lock.synchronize do
+            now = @clock.call
+            refill(now)
+            next false if @waiting.positive? || @paused_until > now || @tokens < 1 + @reserve
+
+            @tokens -= 1
+            true
           end
         end
 
@@ -59,6 +81,10 @@ module StatsTracker
         end
 
         private
+
+        def waiting(delta)
+          @lock.synchronize { @waiting += delta }
+        end
 
         def refill(now)
           @tokens = [@burst, @tokens + ((now - @stamp) * @rate)].min

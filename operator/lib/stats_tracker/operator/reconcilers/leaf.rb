@@ -1,5 +1,6 @@
 # frozen_string_literal: true
 
+require_relative "leaf_versions"
 require_relative "outcome"
 require_relative "page_errors"
 require_relative "schedule"
@@ -21,10 +22,15 @@ module StatsTracker
 
         # fetcher_for: ->(leaf) { StatsTracker::Fetcher } (per GitHub token)
         # acquire: ->() { true | false } takes a GitHub rate-limiter token (false = shutting down)
-        # on_observation: ->(leaf, PackageStats, Time) for every page read (the history store's
-        #   recorder); it must return at once and never raise.
+        # on_observation: ->(leaf, PackageStats, Time, versions:) for every page read, with the
+        #   tags read when spec.versions asks for them (the history store's recorder); it must
+        #   return at once and never raise.
+        # acquire_spare, on_rate_limited: see LeafVersions.
         def initialize(fetcher_for:, parser:, acquire:, clock: -> { Time.now }, random: Random.new,
-                       on_github_response: ->(_status) {}, on_observation: ->(_leaf, _stats, _at) {})
+                       on_github_response: ->(_status) {}, on_observation: ->(_leaf, _stats, _at, versions: nil) {},
+                       acquire_spare: -> { true }, on_rate_limited: ->(_seconds) {})
+          @versions = LeafVersions.new(parser: parser, acquire_spare: acquire_spare, on_github_response: on_github_response,
+                                       on_rate_limited: on_rate_limited)
           @fetcher_for = fetcher_for
           @parser = parser
           @acquire = acquire
@@ -73,8 +79,11 @@ module StatsTracker
           return Outcome.new(status: status) unless @acquire.call
 
           stats, etag = fetch_and_parse(leaf, status)
-          @on_observation.call(leaf, stats, now) if stats
-          succeeded(leaf, status, stats, interval, now).tap { remember_etag(leaf, etag) }
+          outcome = succeeded(leaf, status, stats, interval, now)
+          versions = @versions.refresh(leaf, outcome.status, fetcher: -> { @fetcher_for.call(leaf) }, now: now)
+          @on_observation.call(leaf, stats, now, versions: versions.versions) if stats
+          remember_etag(leaf, etag)
+          outcome.tap { |o| o.status = versions.status }
         rescue StatsTracker::Error, SystemCallError, IOError => e
           failure = e.is_a?(PageFailure) ? e.failure : PageErrors.from_exception(e, what: package_label(leaf))
           failure.stalled ? stalled(leaf, status, failure, now) : failed(leaf, status, failure, now)
@@ -92,7 +101,7 @@ module StatsTracker
 
         def fetch_and_parse(leaf, status)
           spec = leaf[:spec]
-          etag = status[:downloadCount] ? @etag_lock.synchronize { @etags[leaf.dig(:metadata, :uid)] } : nil
+          etag = status[:downloadCount] ? known_etag(leaf) : nil
           page = @fetcher_for.call(leaf).package_page(owner: spec[:owner], package: spec[:package],
                                                       owner_type: (spec[:ownerType] || "org").to_sym, etag: etag)
           @on_github_response.call(page.status)
@@ -123,6 +132,14 @@ module StatsTracker
 
           raise PageFailure, Failure.new(reason: "CountOutOfRange", stalled: true,
                                          message: "#{package_label(leaf)}: a count on the page exceeds 2^63-1")
+        end
+
+        # A Leaf that reads versions reads the whole page each time, so every versions read comes
+        # with the count it belongs to.
+        def known_etag(leaf)
+          return nil if LeafVersions.enabled?(leaf)
+
+          @etag_lock.synchronize { @etags[leaf.dig(:metadata, :uid)] }
         end
 
         def remember_etag(leaf, etag)

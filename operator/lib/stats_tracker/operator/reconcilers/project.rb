@@ -150,6 +150,7 @@ module StatsTracker
           leaf_spec = { owner: spec[:owner], ownerType: spec[:ownerType] || "org", package: pkg.name,
                         repository: pkg.repository, interval: spec[:interval] || "1h", suspend: false }
           leaf_spec[:secretRef] = spec[:secretRef] if spec[:secretRef]
+          leaf_spec[:versions] = spec[:versions] if spec[:versions]
           {
             apiVersion: GROUP_VERSION, kind: "Leaf",
             metadata: {
