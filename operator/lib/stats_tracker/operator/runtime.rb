@@ -14,6 +14,7 @@ require_relative "kube/connection"
 require_relative "kube/resource_api"
 require_relative "kube/events"
 require_relative "history_recorder"
+require_relative "process_memory"
 
 module StatsTracker
   module Operator
@@ -22,6 +23,10 @@ module StatsTracker
     class Runtime
       GROUP = "stats-tracker.dev"
       VERSION = "v1alpha1"
+
+      CACHED_OBJECTS = "stats_tracker_cached_objects"
+      # The name Prometheus client libraries use, so existing dashboards and alerts apply.
+      RESIDENT_MEMORY = "process_resident_memory_bytes"
 
       attr_reader :manager, :metrics, :config, :logger
 
@@ -67,6 +72,8 @@ module StatsTracker
         metrics.gauge("stats_tracker_workqueue_scheduled", "Keys waiting for a delayed requeue")
         metrics.counter("stats_tracker_github_requests_total", "Requests to GitHub by HTTP status")
         metrics.counter("stats_tracker_kube_requests_total", "Requests to the Kubernetes API by verb and resource")
+        metrics.gauge(CACHED_OBJECTS, "Objects held in the informer caches, by resource")
+        metrics.gauge(RESIDENT_MEMORY, "Resident memory of the operator process in bytes")
         metrics
       end
 
@@ -117,8 +124,19 @@ module StatsTracker
         @metrics.before_render do
           @metrics.set("stats_tracker_workqueue_depth", {}, queue.depth)
           @metrics.set("stats_tracker_workqueue_scheduled", {}, queue.scheduled)
+          record_memory(manager.informers)
         end
         manager
+      end
+
+      # What a memory alert needs: how many objects are cached (memory grows with them) and
+      # the RSS itself, to compare with the Pod's limit.
+      def record_memory(informers)
+        informers.group_by(&:plural).each do |plural, list|
+          @metrics.set(CACHED_OBJECTS, { resource: plural }, list.sum { |i| i.store.size })
+        end
+        rss = ProcessMemory.rss_bytes
+        @metrics.set(RESIDENT_MEMORY, {}, rss) if rss
       end
 
       # The history store is optional: with STATS_TRACKER_DATABASE_URL every page read is also

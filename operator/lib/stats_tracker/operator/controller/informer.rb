@@ -158,7 +158,7 @@ module StatsTracker
         end
 
         def relist
-          items, version = @api.list(namespace: @namespace, label_selector: @label_selector)
+          items, version = @api.list(namespace: @namespace, label_selector: @label_selector, transform: CacheTransform)
           load(items, version)
         end
 

@@ -1,10 +1,13 @@
 # frozen_string_literal: true
 
+require_relative "cache_transform"
+
 module StatsTracker
   module Operator
     module Controller
-      # The informer's in-memory copy of one kind, keyed "namespace/name". Objects are frozen
-      # Hashes, so readers in other threads never see a half-updated object.
+      # The informer's in-memory copy of one kind, keyed "namespace/name". Every object goes
+      # through a transform first (CacheTransform: only what the controllers read, interned and
+      # frozen), whichever writer brings it.
       #
       # Two writers race here: the watch, and the responses to our own writes. Either can carry
       # the older view (a response that was slow to come back, a watch that lags), so an object
@@ -26,14 +29,15 @@ module StatsTracker
           a.length == b.length ? a < b : a.length < b.length
         end
 
-        def initialize
+        def initialize(transform: CacheTransform)
+          @transform = transform
           @objects = {}
           @lock = Mutex.new
         end
 
         # Returns false (and keeps the cached object) when object is older than it.
         def put(object)
-          frozen = deep_freeze(object)
+          frozen = @transform.call(object)
           key = self.class.key_for(frozen)
           @lock.synchronize do
             next false if newer?(@objects[key], frozen)
@@ -67,10 +71,16 @@ module StatsTracker
         # [added_or_changed, removed] for events. What the cache holds newer than the list (from
         # a write response that arrived meanwhile) stays.
         def replace(objects, version: nil)
-          fresh = objects.to_h { |o| [self.class.key_for(o), deep_freeze(o)] }
+          fresh = objects.to_h { |o| [self.class.key_for(o), @transform.call(o)] }
           @lock.synchronize do
             @objects.each do |key, old|
-              kept = fresh.key?(key) ? newer?(old, fresh[key]) : version && self.class.older?(version, rv(old))
+              # The same resourceVersion is the same object: keeping the cached one lets the
+              # list's copy go at once instead of replacing every object on each relist.
+              kept = if fresh.key?(key)
+                       newer?(old, fresh[key]) || rv(old) == rv(fresh[key])
+                     else
+                       version && self.class.older?(version, rv(old))
+                     end
               fresh[key] = old if kept
             end
             changed = fresh.values.reject { |o| @objects[self.class.key_for(o)].equal?(o) || same_version?(o) }
@@ -93,15 +103,6 @@ module StatsTracker
 
         def rv(object)
           object.dig(:metadata, :resourceVersion)
-        end
-
-        def deep_freeze(value)
-          case value
-          when Hash then value.each_value { |v| deep_freeze(v) }.freeze
-          when Array then value.each { |v| deep_freeze(v) }.freeze
-          when String then value.frozen? ? value : value.freeze
-          else value
-          end
         end
       end
     end

@@ -41,11 +41,19 @@ module StatsTracker
           @group ? "#{@group}/#{@version}" : @version
         end
 
-        # Returns [items, resourceVersion].
-        def list(namespace: nil, label_selector: nil)
-          options = { namespace: namespace, label_selector: label_selector, as: :parsed_symbolized }.compact
-          result = call(:list) { |client| client.get_entities(@kind, @plural, options) }
-          [Array(result[:items]), result.dig(:metadata, :resourceVersion)]
+        # Returns [items, resourceVersion], each item passed through `transform` as its page
+        # arrives. Listed in pages of LIST_PAGE: a single response for thousands of objects would
+        # hold its whole JSON text and parse at once, a peak the heap keeps after the list is done.
+        def list(namespace: nil, label_selector: nil, transform: nil)
+          items = []
+          continue = nil
+          loop do
+            result = list_page(namespace: namespace, label_selector: label_selector, continue: continue)
+            page = Array(result[:items])
+            items.concat(transform ? page.map { |item| transform.call(item) } : page)
+            continue = result.dig(:metadata, :continue)
+            return [items, result.dig(:metadata, :resourceVersion)] if continue.nil? || continue.empty?
+          end
         end
 
         def get(name, namespace)
@@ -99,6 +107,14 @@ module StatsTracker
         end
 
         private
+
+        LIST_PAGE = 500
+
+        def list_page(namespace:, label_selector:, continue:)
+          options = { namespace: namespace, label_selector: label_selector, limit: LIST_PAGE, continue: continue,
+                      as: :parsed_symbolized }.compact
+          call(:list) { |client| client.get_entities(@kind, @plural, options) }
+        end
 
         def resource_path(name, namespace, subresource)
           path = namespace ? "namespaces/#{namespace}/#{@plural}/#{name}" : "#{@plural}/#{name}"

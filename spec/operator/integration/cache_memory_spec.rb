@@ -1,0 +1,99 @@
+# frozen_string_literal: true
+
+require_relative "../support/operator_harness"
+
+# What the informer caches hold, and what /metrics says about it: the operator's memory grows
+# with every cached object, so each one keeps only what the controllers read (bench/RESULTS.md
+# has the soak measurements these guard).
+RSpec.describe "operator cache memory", kube: true do
+  include StatsTracker::Testing::OperatorHarness
+
+  let(:pages) { StatsTracker::Testing::PageServer.new.start }
+
+  before { install_crds }
+
+  after do
+    stop_operators
+    pages.stop
+  end
+
+  def informer(runtime, plural)
+    runtime.manager.informers.find { |i| i.plural == plural }
+  end
+
+  def cached_leaves(runtime)
+    informer(runtime, "leaves").store.all
+  end
+
+  it "caches objects without managedFields or anything else of metadata the controllers do not read" do
+    serve_fluxcd(pages)
+    runtime = start_operator(pages)
+    apply_project("fluxcd")
+    wait_project_ready("fluxcd", packages: 22)
+
+    # The API server's copy has the bookkeeping; the cache (filled by list, watch and the
+    # responses to the operator's own status writes) does not.
+    expect(leaf("fluxcd-flagger").dig(:metadata, :managedFields)).not_to be_empty
+    cached = cached_leaves(runtime) + informer(runtime, "projects").store.all
+    expect(cached.size).to eq(23)
+    cached.each do |object|
+      expect(object[:metadata].keys).to all(satisfy { |k| StatsTracker::Operator::Controller::CacheTransform::METADATA.include?(k) })
+      expect(object[:metadata]).to include(:uid, :resourceVersion, :generation)
+      expect(object).to be_frozen
+    end
+
+    # After a relist too.
+    lists = informer(runtime, "leaves").lists
+    informer(runtime, "leaves").expire_resource_version
+    wait_for("a relist") { informer(runtime, "leaves").lists > lists }
+    expect(cached_leaves(runtime).flat_map { |l| l[:metadata].keys }.uniq).not_to include(:managedFields, :creationTimestamp)
+  end
+
+  it "holds a value many Leafs share once, and keeps an unchanged object across a relist" do
+    serve_fluxcd(pages)
+    runtime = start_operator(pages)
+    apply_project("fluxcd")
+    wait_project_ready("fluxcd", packages: 22)
+    wait_for("the queue to settle") { runtime.manager.queue.depth.zero? && !runtime.manager.queue.processing? }
+
+    leaves = cached_leaves(runtime)
+    owners = leaves.map { |l| l.dig(:spec, :owner) }
+    expect(owners.uniq).to eq(["fluxcd"])
+    expect(owners.map(&:object_id).uniq.size).to eq(1)
+    dates = leaves.filter_map { |l| l.dig(:status, :last30Days, 0, :date) }
+    expect(dates.size).to be > 1
+    expect(dates.group_by(&:itself).values.map { |same| same.map(&:object_id).uniq.size }).to all(eq(1))
+
+    store = informer(runtime, "leaves").store
+    before = store.get("#{namespace}/fluxcd-flagger")
+    lists = informer(runtime, "leaves").lists
+    informer(runtime, "leaves").expire_resource_version
+    wait_for("a relist") { informer(runtime, "leaves").lists > lists }
+    expect(store.get("#{namespace}/fluxcd-flagger")).to equal(before)
+  end
+
+  it "lists in pages, so a large list is never one response" do
+    stub_const("StatsTracker::Operator::Kube::ResourceApi::LIST_PAGE", 5)
+    serve_fluxcd(pages)
+    runtime = start_operator(pages)
+    apply_project("fluxcd")
+    wait_project_ready("fluxcd", packages: 22)
+    lists = runtime.kube_requests(verb: :list, resource: "leaves")
+    informer(runtime, "leaves").expire_resource_version
+    wait_for("a paged relist") { runtime.kube_requests(verb: :list, resource: "leaves") >= lists + 5 }
+    expect(informer(runtime, "leaves").store.size).to eq(22)
+  end
+
+  it "exports the number of cached objects and the process RSS on /metrics" do
+    serve_fluxcd(pages)
+    runtime = start_operator(pages)
+    apply_project("fluxcd")
+    wait_project_ready("fluxcd", packages: 22)
+
+    text = runtime.metrics.render
+    expect(metric_value(text, "stats_tracker_cached_objects", resource: "leaves")).to eq(22)
+    expect(metric_value(text, "stats_tracker_cached_objects", resource: "projects")).to eq(1)
+    rss = metric_value(text, "process_resident_memory_bytes")
+    expect(rss).to be_within(64 * 1024 * 1024).of(File.read("/proc/self/statm").split[1].to_i * 4096)
+  end
+end
