@@ -97,3 +97,19 @@ namespace :bench do
        "--root", root, "--no-default-features", "--features", features)
   end
 end
+
+namespace :bench do
+  desc "Operator soak: LEAFS=n MINUTES=m [SOAK_ALLOCATORS=glibc,arena2,jemalloc]; writes its section of bench/RESULTS.md"
+  task soak: BenchTasks::PREREQUISITES do
+    ok = system({ "SOAK_WRITE" => "1" }, RbConfig.ruby, File.join(BenchTasks::ROOT, "bench", "soak.rb"))
+    abort "bench:soak failed" unless ok
+  end
+
+  # The short soak CI runs: small, and it fails when the operator's RSS grows.
+  desc "A two-minute soak of 100 Leafs that fails when the operator's RSS is not flat"
+  task :soak_check do
+    env = { "LEAFS" => ENV.fetch("LEAFS", "100"), "MINUTES" => ENV.fetch("MINUTES", "2"), "SOAK_CHECK" => "1" }
+    ok = system(env, RbConfig.ruby, File.join(BenchTasks::ROOT, "bench", "soak.rb"))
+    abort "bench:soak_check: the operator's RSS grew during the soak (see above)" unless ok
+  end
+end
