@@ -1,0 +1,234 @@
+# frozen_string_literal: true
+
+# Where the operator's memory goes: N standalone Leafs, the real Runtime run in this process
+# against a real kube-apiserver and the page server, until every Leaf has been read once and
+# rewritten; then one census:
+#
+# - RSS split into anonymous and file-backed (/proc/self/status);
+# - the informer caches: objects, and bytes reachable from them (ObjectSpace.memsize_of over
+#   every distinct Hash/Array/String), per Leaf; how much of that is metadata.managedFields;
+# - the Ruby heap (GC.stat: live slots, pages) and ObjectSpace.memsize_of_all;
+# - glibc malloc (mallinfo2 via Fiddle, when glibc provides it): bytes in use, free but kept
+#   in the arenas, mmapped; and the number of arenas (malloc_info);
+# - the wasmtime pool: slots and the address space it reserves vs what of it is resident.
+#
+#   LEAFS=1000 ruby bench/memory_census.rb
+#   CENSUS_OPERATOR_LIB=/path/to/other/operator/lib ...   measures another checkout's operator code
+#
+# The census process also holds the page server and the harness, so its RSS is above a lone
+# operator's; the cache and heap figures are the operator's own.
+
+operator_lib = ENV.fetch("CENSUS_OPERATOR_LIB", File.expand_path("../operator/lib", __dir__))
+$LOAD_PATH.unshift(operator_lib, File.expand_path("../lib", __dir__))
+require "objspace"
+require "fiddle"
+require "json"
+require "stringio"
+ENV["STATS_TRACKER_POOL_SLOTS"] ||= "4" # as the Deployment sets it
+require "stats_tracker"
+require "stats_tracker/operator"
+require_relative "lib/bench_support"
+require_relative "../testing/kube_cluster"
+require_relative "../testing/page_server"
+
+module Bench
+  # glibc's allocator statistics from malloc_info(3) (Fiddle cannot take mallinfo2's struct
+  # returned by value): arenas, bytes the arenas hold from the system, how much of that is
+  # free but kept, and mmapped chunks. nil where the C library lacks malloc_info.
+  module Malloc
+    module_function
+
+    def info
+      xml = malloc_info_xml
+      return nil unless xml
+
+      global = xml[%r{</heap>(?!.*</heap>)(.*)</malloc>}m, 1] || xml
+      total = ->(type) { global[/<total type="#{type}" count="\d+" size="(\d+)"/, 1].to_i }
+      current = global[/<system type="current" size="(\d+)"/, 1].to_i
+      free = total.call("fast") + total.call("rest")
+      { arenas: xml.scan(/<heap nr="\d+">/).size, arena_system_mib: mib(current), arena_free_mib: mib(free),
+        arena_in_use_mib: mib(current - free), mmapped_mib: mib(total.call("mmap")) }
+    end
+
+    def mib(bytes)
+      (bytes / 1048576.0).round(1)
+    end
+
+    def malloc_info_xml
+      libc = Fiddle.dlopen(nil)
+      open_memstream = Fiddle::Function.new(libc["open_memstream"], [Fiddle::TYPE_VOIDP, Fiddle::TYPE_VOIDP], Fiddle::TYPE_VOIDP)
+      malloc_info = Fiddle::Function.new(libc["malloc_info"], [Fiddle::TYPE_INT, Fiddle::TYPE_VOIDP], Fiddle::TYPE_INT)
+      fclose = Fiddle::Function.new(libc["fclose"], [Fiddle::TYPE_VOIDP], Fiddle::TYPE_INT)
+      buf = Fiddle::Pointer.malloc(Fiddle::SIZEOF_VOIDP, Fiddle::RUBY_FREE)
+      size = Fiddle::Pointer.malloc(Fiddle::SIZEOF_SIZE_T, Fiddle::RUBY_FREE)
+      stream = open_memstream.call(buf, size)
+      malloc_info.call(0, stream)
+      fclose.call(stream)
+      text = Fiddle::Pointer.new(buf[0, Fiddle::SIZEOF_VOIDP].unpack1("J"))
+      xml = text.to_s(size[0, Fiddle::SIZEOF_SIZE_T].unpack1("J"))
+      Fiddle.free(text.to_i)
+      xml
+    rescue Fiddle::DLError
+      nil
+    end
+  end
+
+  # The census run; see the file comment.
+  class MemoryCensus
+    GROUP = "stats-tracker.dev"
+    LEAFS = Integer(ENV.fetch("LEAFS", "1000"))
+
+    def run
+      Bench.log("census: #{LEAFS} Leafs, operator code from #{$LOAD_PATH.first}, load #{Bench.load_average}")
+      start
+      @baseline_rss = Bench.rss_kib
+      runtime = start_runtime
+      wait_until_refreshed(runtime)
+      report(runtime)
+    ensure
+      @runtime&.stop
+      @thread&.join(30)
+      @pages&.stop
+      @cluster&.stop
+    end
+
+    private
+
+    def start
+      @cluster = StatsTracker::Testing::KubeCluster.new.start
+      @cluster.apply_yaml(File.join(ROOT, "operator", "deploy", "crds", "leaves.yaml"))
+      @cluster.apply_yaml(File.join(ROOT, "operator", "deploy", "crds", "projects.yaml"))
+      @namespace = @cluster.create_namespace("census")
+      @pages = StatsTracker::Testing::PageServer.new(fixtures_dir: FIXTURES).start
+      fixtures = Bench.package_fixtures.map { |p| File.basename(p) }
+      names = Array.new(LEAFS) { |i| format("pkg-%05d", i) }
+      names.each_with_index { |n, i| @pages.serve_package(owner: "census", package: n, fixture: fixtures[i % fixtures.size]) }
+      create_leaves(names)
+    end
+
+    def create_leaves(names)
+      queue = Queue.new
+      names.each { |n| queue << n }
+      queue.close
+      path = "/apis/#{GROUP}/v1alpha1/namespaces/#{@namespace}/leaves"
+      Array.new(8) do
+        Thread.new do
+          connection = @cluster.connection
+          while (name = queue.pop)
+            body = { apiVersion: "#{GROUP}/v1alpha1", kind: "Leaf", metadata: { name: name, namespace: @namespace },
+                     spec: { owner: "census", package: name, ownerType: "org", interval: "1h" } }
+            res = connection.post(path, body)
+            raise "POST #{name}: HTTP #{res.status}" unless res.success?
+          end
+        end
+      end.each(&:join)
+    end
+
+    def start_runtime
+      config = StatsTracker::Operator::Config.from_env(
+        { "WATCH_NAMESPACE" => @namespace, "GITHUB_BASE_URL" => @pages.base_url, "GITHUB_RATE" => "1000",
+          "GITHUB_BURST" => "100", "LOG_LEVEL" => "warn", "METRICS_ADDR" => "127.0.0.1:-1" }, {}
+      )
+      connection = StatsTracker::Operator::Kube::Connection.from_kubeconfig(@cluster.kubeconfig_path)
+      @runtime = StatsTracker::Operator::Runtime.new(config: config, connection: connection,
+                                                     parser: StatsTracker::Parser.new,
+                                                     logger: StatsTracker::Operator::Log.new(io: StringIO.new, level: "warn"))
+      @thread = Thread.new { @runtime.run }
+      @runtime
+    end
+
+    # Every Leaf read once, its status written back, and the watch caught up with the writes.
+    def wait_until_refreshed(runtime)
+      deadline = Bench.now + 120 + (LEAFS / 5)
+      store = nil
+      loop do
+        store ||= runtime.manager.informers.find { |i| i.plural == "leaves" }&.store
+        done = store&.all&.count { |l| l.dig(:status, :downloadCount) } || 0
+        break if done >= LEAFS && runtime.manager.queue.depth.zero?
+        raise "timed out: #{done}/#{LEAFS} Leafs refreshed" if Bench.now > deadline
+
+        sleep 2
+      end
+      sleep 5
+    end
+
+    def report(runtime)
+      3.times { GC.start(full_mark: true, immediate_sweep: true) }
+      stores = runtime.manager.informers.map(&:store)
+      objects = stores.flat_map(&:all)
+      cache = deep_memsize(objects)
+      managed = deep_memsize(objects.filter_map { |o| o.dig(:metadata, :managedFields) })
+      status = proc_status
+      gc = GC.stat
+      row = {
+        leafs: LEAFS, operator_lib: $LOAD_PATH.first,
+        rss_mib: mib(status["VmRSS"]), rss_anon_mib: mib(status["RssAnon"]), rss_file_mib: mib(status["RssFile"]),
+        baseline_rss_mib: mib(@baseline_rss), vm_size_gib: (status["VmSize"] / 1024.0 / 1024).round(1),
+        cached_objects: objects.size, cache_mib: (cache[:bytes] / 1048576.0).round(2),
+        cache_bytes_per_object: objects.empty? ? 0 : cache[:bytes] / objects.size,
+        cache_ruby_objects_per_object: objects.empty? ? 0 : cache[:count] / objects.size,
+        managed_fields_mib: (managed[:bytes] / 1048576.0).round(2),
+        distinct_strings_in_cache: cache[:strings],
+        gc_heap_live_slots: gc[:heap_live_slots], gc_heap_pages: gc[:heap_allocated_pages],
+        gc_heap_mib: (gc[:heap_allocated_pages] * 16 * 1024 / 1048576.0).round(1),
+        memsize_of_all_mib: (ObjectSpace.memsize_of_all / 1048576.0).round(1),
+        malloc: Malloc.info, pool_slots: StatsTracker::Native.pool_slots, pool: pool_mappings,
+        top_classes: ObjectSpace.count_objects.select { |k, _| %i[T_STRING T_HASH T_ARRAY T_OBJECT T_DATA].include?(k) }
+      }
+      puts JSON.pretty_generate(row)
+      FileUtils.mkdir_p(TMP_DIR)
+      File.write(File.join(TMP_DIR, "census-#{LEAFS}-#{File.basename(File.dirname(File.dirname($LOAD_PATH.first)))}.json"),
+                 JSON.pretty_generate(row))
+    end
+
+    # Bytes reachable from roots: every distinct Hash/Array/String counted once.
+    def deep_memsize(roots)
+      seen = {}.compare_by_identity
+      stack = roots.dup
+      bytes = 0
+      strings = 0
+      until stack.empty?
+        value = stack.pop
+        next unless value.is_a?(Hash) || value.is_a?(Array) || value.is_a?(String)
+        next if seen.key?(value)
+
+        seen[value] = true
+        bytes += ObjectSpace.memsize_of(value)
+        case value
+        when Hash then value.each_value { |v| stack << v }
+        when Array then stack.concat(value)
+        else strings += 1
+        end
+      end
+      { bytes: bytes, count: seen.size, strings: strings }
+    end
+
+    # The wasmtime pooling allocator reserves its slots as a few huge anonymous mappings; only
+    # what instances touched is resident.
+    def pool_mappings
+      maps = []
+      current = nil
+      File.foreach("/proc/self/smaps") do |line|
+        if line =~ /\A(\h+)-(\h+) /
+          current = { size: Regexp.last_match(2).hex - Regexp.last_match(1).hex, rss: 0, anon: !line.split[5] }
+          maps << current
+        elsif line.start_with?("Rss:")
+          current[:rss] = line.split[1].to_i * 1024
+        end
+      end
+      big = maps.select { |m| m[:anon] && m[:size] >= 1 << 30 }
+      { mappings_over_1gib: big.size, reserved_gib: (big.sum { |m| m[:size] } / 1073741824.0).round(1),
+        resident_mib: (big.sum { |m| m[:rss] } / 1048576.0).round(2) }
+    end
+
+    def proc_status
+      File.readlines("/proc/self/status").to_h { |l| k, v = l.split(":", 2); [k, v.to_i] }
+    end
+
+    def mib(kib)
+      (kib / 1024.0).round(1)
+    end
+  end
+end
+
+Bench::MemoryCensus.new.run if $PROGRAM_NAME == __FILE__
