@@ -158,8 +158,16 @@ module StatsTracker
         end
 
         def relist
-          items, version = @api.list(namespace: @namespace, label_selector: @label_selector, transform: CacheTransform)
+          items, version = @api.list(namespace: @namespace, label_selector: @label_selector, transform: method(:cached_or_new))
           load(items, version)
+        end
+
+        # A listed object the cache already holds at the same resourceVersion is that object:
+        # reusing it means a relist of thousands of unchanged objects builds no second copy.
+        def cached_or_new(item)
+          cached = @store.get(Store.key_for(item))
+          version = item.dig(:metadata, :resourceVersion)
+          cached && version && cached.dig(:metadata, :resourceVersion) == version ? cached : CacheTransform.call(item)
         end
 
         def watch

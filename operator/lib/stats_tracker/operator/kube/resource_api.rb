@@ -108,7 +108,7 @@ module StatsTracker
 
         private
 
-        LIST_PAGE = 500
+        LIST_PAGE = 100
 
         def list_page(namespace:, label_selector:, continue:)
           options = { namespace: namespace, label_selector: label_selector, limit: LIST_PAGE, continue: continue,
