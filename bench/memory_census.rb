@@ -77,6 +77,11 @@ module Bench
   class MemoryCensus
     GROUP = "stats-tracker.dev"
     LEAFS = Integer(ENV.fetch("LEAFS", "1000"))
+    # CENSUS_PROFILE=1: Leafs at interval 1m, and a CPU profile (stackprof, run without
+    # bundler: it is a Debian package outside the Gemfile) of one minute of refreshes after the
+    # census, attributed to libraries by file.
+    PROFILE = %w[1 true yes].include?(ENV.fetch("CENSUS_PROFILE", "").downcase)
+    INTERVAL = PROFILE ? "1m" : "1h"
 
     def run
       Bench.log("census: #{LEAFS} Leafs, operator code from #{$LOAD_PATH.first}, load #{Bench.load_average}")
@@ -85,6 +90,7 @@ module Bench
       runtime = start_runtime
       wait_until_refreshed(runtime)
       report(runtime)
+      profile_refreshes if PROFILE
     ensure
       @runtime&.stop
       @thread&.join(30)
@@ -116,7 +122,7 @@ module Bench
           connection = @cluster.connection
           while (name = queue.pop)
             body = { apiVersion: "#{GROUP}/v1alpha1", kind: "Leaf", metadata: { name: name, namespace: @namespace },
-                     spec: { owner: "census", package: name, ownerType: "org", interval: "1h" } }
+                     spec: { owner: "census", package: name, ownerType: "org", interval: INTERVAL } }
             res = connection.post(path, body)
             raise "POST #{name}: HTTP #{res.status}" unless res.success?
           end
@@ -179,6 +185,50 @@ module Bench
       FileUtils.mkdir_p(TMP_DIR)
       File.write(File.join(TMP_DIR, "census-#{LEAFS}-#{File.basename(File.dirname(File.dirname($LOAD_PATH.first)))}.json"),
                  JSON.pretty_generate(row))
+    end
+
+    AREAS = {
+      "TLS (openssl)" => %r{/openssl}, "JSON" => %r{/json}, "HTTP client (net/http, rest-client)" => %r{net/|rest.client|http-cookie|mime},
+      "kubeclient" => /kubeclient/, "operator" => %r{operator/lib}, "stats_tracker gem (fetcher, parser)" => %r{/lib/stats_tracker/},
+      "page server (webrick, this process only)" => /webrick|page_server/, "logger/metrics/other stdlib" => %r{/usr/lib/ruby}
+    }.freeze
+
+    def profile_refreshes
+      require "stackprof"
+      github = @pages.request_count
+      cpu = Process.clock_gettime(Process::CLOCK_PROCESS_CPUTIME_ID)
+      profile = StackProf.run(mode: :cpu, interval: 1000) { sleep 60 }
+      cpu = Process.clock_gettime(Process::CLOCK_PROCESS_CPUTIME_ID) - cpu
+      refreshes = @pages.request_count - github
+      report_profile(profile, refreshes, cpu)
+    rescue LoadError
+      Bench.log("census: no stackprof (apt-get install ruby-stackprof; run without bundle exec)")
+    end
+
+    # C functions have no file: their class says where they belong.
+    CFUNCS = { /\AOpenSSL::/ => "TLS (openssl)", /\AJSON::/ => "JSON", /\ADigest::/ => "page server (webrick, this process only)",
+               /\A\((sweeping|marking|garbage collection)\)/ => "Ruby GC" }.freeze
+
+    def area_of(frame)
+      name = frame[:name].to_s
+      file = frame[:file].to_s
+      CFUNCS.find { |re, _| name.match?(re) }&.last ||
+        AREAS.find { |_, re| file.match?(re) }&.first || "other: #{name}"
+    end
+
+    # Each sample counted once, for the first area its innermost frame belongs to.
+    def report_profile(profile, refreshes, cpu)
+      frames = profile[:frames]
+      by_area = Hash.new(0)
+      frames.each_value { |f| by_area[area_of(f)] += f[:samples] }
+      total = profile[:samples].to_f
+      Bench.log(format("census: profile: %d refreshes in 60 s, process CPU %.1f ms per refresh (page server included)",
+                       refreshes, cpu * 1000 / [refreshes, 1].max))
+      by_area.sort_by { |_, n| -n }.first(12).each do |area, n|
+        puts format("  %-45s %5.1f %%  %.2f ms/refresh", area, 100 * n / total, cpu * 1000 * n / total / [refreshes, 1].max)
+      end
+      top = frames.values.sort_by { |f| -f[:samples] }.first(15)
+      top.each { |f| puts format("    %5.1f %%  %s (%s)", 100 * f[:samples] / total, f[:name], f[:file].to_s.split("/").last(3).join("/")) }
     end
 
     # Bytes reachable from roots: every distinct Hash/Array/String counted once.

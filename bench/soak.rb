@@ -109,7 +109,8 @@ module Bench
       env = { "KUBECONFIG" => @cluster.kubeconfig_path, "WATCH_NAMESPACE" => run.namespace,
               "GITHUB_BASE_URL" => @pages.base_url, "METRICS_ADDR" => "127.0.0.1:#{run.port}",
               "GITHUB_RATE" => "1000", "GITHUB_BURST" => "100", "LOG_LEVEL" => "warn",
-              "STATS_TRACKER_POOL_SLOTS" => "4" }.merge(Allocators.env(run.allocator))
+              "STATS_TRACKER_POOL_SLOTS" => "4", "RELIST_INTERVAL" => ENV.fetch("SOAK_RELIST_INTERVAL", nil) }
+            .compact.merge(Allocators.env(run.allocator))
       FileUtils.mkdir_p(TMP_DIR)
       run.pid = Process.spawn(env, RbConfig.ruby, File.join(ROOT, "operator", "operator.rb"), out: run.log, err: run.log)
     end
