@@ -27,8 +27,11 @@ module Bench
       io.puts
     end
 
+    # The soak's sections (bench/lib/soak_report.rb) come from their own, much longer runs:
+    # they are carried over, not dropped.
     def write(path = RESULTS_MD)
-      File.write(path, markdown)
+      kept = File.exist?(path) ? File.read(path).scan(/<!-- soak \S+ begin -->.*?<!-- soak \S+ end -->\n/m) : []
+      File.write(path, [markdown.chomp, *kept].join("\n\n"))
       path
     end
 
