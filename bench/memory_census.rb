@@ -150,7 +150,7 @@ module Bench
       loop do
         store ||= runtime.manager.informers.find { |i| i.plural == "leaves" }&.store
         done = store&.all&.count { |l| l.dig(:status, :downloadCount) } || 0
-        break if done >= LEAFS && runtime.manager.queue.depth.zero?
+        break if done >= LEAFS && (PROFILE || runtime.manager.queue.depth.zero?) # at 1m Leafs come due again
         raise "timed out: #{done}/#{LEAFS} Leafs refreshed" if Bench.now > deadline
 
         sleep 2

@@ -157,7 +157,9 @@ module Bench
     end
 
     def report
+      relist = ENV.fetch("SOAK_RELIST_INTERVAL", nil)
       report = SoakReport.new(leafs: LEAFS, minutes: MINUTES, runs: @runs, load: [@load_before, @load_after],
+                              label: relist && "#{LEAFS}-relist-#{relist}", settings: relist && "SOAK_RELIST_INTERVAL=#{relist}",
                               analyses: @runs.to_h { |run| [run.allocator, SoakAnalysis.new(run.samples)] })
       report.print
       report.record

@@ -10,8 +10,12 @@ module Bench
   class SoakReport
     RESULTS_MD = File.join(ROOT, "bench", "RESULTS.md")
 
-    def initialize(leafs:, minutes:, runs:, analyses:, load:)
+    # label: names this run's section and CSV (default: the Leaf count), so runs of the same
+    # size with different settings keep their own sections.
+    def initialize(leafs:, minutes:, runs:, analyses:, load:, label: nil, settings: nil)
       @leafs = leafs
+      @label = label || leafs.to_s
+      @settings = settings
       @minutes = minutes
       @runs = runs
       @analyses = analyses
@@ -35,7 +39,7 @@ module Bench
     end
 
     def write_csv(dir)
-      path = File.join(dir, "soak-#{@leafs}.csv")
+      path = File.join(dir, "soak-#{@label}.csv")
       CSV.open(path, "w") do |csv|
         csv << %w[allocator t_s rss_kib cpu_s github kube cached]
         @runs.each { |run| run.samples.each { |s| csv << [run.allocator, s[:t].round(1), *s.values_at(:rss_kib, :cpu_s, :github, :kube, :cached)] } }
@@ -82,24 +86,24 @@ module Bench
     def write_markdown
       text = File.read(RESULTS_MD)
       section = markdown_section
-      pattern = /<!-- soak #{@leafs} begin -->.*?<!-- soak #{@leafs} end -->\n/m
+      pattern = /<!-- soak #{Regexp.escape(@label)} begin -->.*?<!-- soak #{Regexp.escape(@label)} end -->\n/m
       text = text.match?(pattern) ? text.sub(pattern) { section } : "#{text.chomp}\n\n#{section}"
       File.write(RESULTS_MD, text)
     end
 
     def markdown_section
       <<~MD
-        <!-- soak #{@leafs} begin -->
-        ## Soak: #{@leafs} Leafs, #{@minutes.round} minutes
+        <!-- soak #{@label} begin -->
+        ## Soak: #{@leafs} Leafs, #{@minutes.round} minutes#{" (#{@settings})" if @settings}
 
-        Written by `LEAFS=#{@leafs} MINUTES=#{@minutes.round} SOAK_ALLOCATORS=#{@runs.map(&:allocator).join(',')} bundle exec rake bench:soak`
+        Written by `#{@settings ? "#{@settings} " : ''}LEAFS=#{@leafs} MINUTES=#{@minutes.round} SOAK_ALLOCATORS=#{@runs.map(&:allocator).join(',')} bundle exec rake bench:soak`
         (bench/soak.rb) at #{Time.now.utc.strftime('%Y-%m-%d %H:%M UTC')}; load average #{@load.first} at start,
         #{@load.last} at end (the machine is shared with other builds). Every Leaf has `interval: 1m`;
         warm-up is the first quarter. Flat = RSS at the end within +#{(SoakAnalysis::TOLERANCE * 100).round} % of RSS
         after warm-up (medians of #{SoakAnalysis::WINDOW} samples).
 
         #{lines.join("\n")}
-        <!-- soak #{@leafs} end -->
+        <!-- soak #{@label} end -->
       MD
     end
   end
