@@ -51,7 +51,7 @@ module Bench
     end
 
     def mib(bytes)
-      (bytes / 1048576.0).round(1)
+      (bytes / 1_048_576.0).round(1)
     end
 
     def malloc_info_xml
@@ -170,20 +170,20 @@ module Bench
         leafs: LEAFS, operator_lib: $LOAD_PATH.first,
         rss_mib: mib(status["VmRSS"]), rss_anon_mib: mib(status["RssAnon"]), rss_file_mib: mib(status["RssFile"]),
         baseline_rss_mib: mib(@baseline_rss), vm_size_gib: (status["VmSize"] / 1024.0 / 1024).round(1),
-        cached_objects: objects.size, cache_mib: (cache[:bytes] / 1048576.0).round(2),
+        cached_objects: objects.size, cache_mib: (cache[:bytes] / 1_048_576.0).round(2),
         cache_bytes_per_object: objects.empty? ? 0 : cache[:bytes] / objects.size,
         cache_ruby_objects_per_object: objects.empty? ? 0 : cache[:count] / objects.size,
-        managed_fields_mib: (managed[:bytes] / 1048576.0).round(2),
+        managed_fields_mib: (managed[:bytes] / 1_048_576.0).round(2),
         distinct_strings_in_cache: cache[:strings],
         gc_heap_live_slots: gc[:heap_live_slots], gc_heap_pages: gc[:heap_allocated_pages],
-        gc_heap_mib: (gc[:heap_allocated_pages] * 16 * 1024 / 1048576.0).round(1),
-        memsize_of_all_mib: (ObjectSpace.memsize_of_all / 1048576.0).round(1),
+        gc_heap_mib: (gc[:heap_allocated_pages] * 16 * 1024 / 1_048_576.0).round(1),
+        memsize_of_all_mib: (ObjectSpace.memsize_of_all / 1_048_576.0).round(1),
         malloc: Malloc.info, pool_slots: StatsTracker::Native.pool_slots, pool: pool_mappings,
         top_classes: ObjectSpace.count_objects.select { |k, _| %i[T_STRING T_HASH T_ARRAY T_OBJECT T_DATA].include?(k) }
       }
       puts JSON.pretty_generate(row)
       FileUtils.mkdir_p(TMP_DIR)
-      File.write(File.join(TMP_DIR, "census-#{LEAFS}-#{File.basename(File.dirname(File.dirname($LOAD_PATH.first)))}.json"),
+      File.write(File.join(TMP_DIR, "census-#{LEAFS}-#{File.basename(File.dirname($LOAD_PATH.first, 2))}.json"),
                  JSON.pretty_generate(row))
     end
 
@@ -267,12 +267,15 @@ module Bench
         end
       end
       big = maps.select { |m| m[:anon] && m[:size] >= 1 << 30 }
-      { mappings_over_1gib: big.size, reserved_gib: (big.sum { |m| m[:size] } / 1073741824.0).round(1),
-        resident_mib: (big.sum { |m| m[:rss] } / 1048576.0).round(2) }
+      { mappings_over_1gib: big.size, reserved_gib: (big.sum { |m| m[:size] } / 1_073_741_824.0).round(1),
+        resident_mib: (big.sum { |m| m[:rss] } / 1_048_576.0).round(2) }
     end
 
     def proc_status
-      File.readlines("/proc/self/status").to_h { |l| k, v = l.split(":", 2); [k, v.to_i] }
+      File.readlines("/proc/self/status").to_h do |l|
+        k, v = l.split(":", 2)
+        [k, v.to_i]
+      end
     end
 
     def mib(kib)
