@@ -13,28 +13,33 @@ namespace :operator do
     sim::Invariants::ALL - ENV.fetch("SKIP", sim::Invariants::KNOWN_OPEN.join(",")).split(",").map(&:to_sym)
   end
 
+  # LONE=1: one operator without leader election, slow responses or stale lists.
   def simulation_faults(sim)
-    sim::World::FAULTS + (ENV["ALL_FAULTS"] == "1" ? sim::World::OPTIONAL_FAULTS : [])
+    (ENV["LONE"] == "1" ? sim::World::BASE_FAULTS : sim::World::FAULTS) +
+      (ENV["ALL_FAULTS"] == "1" ? sim::World::OPTIONAL_FAULTS : [])
   end
 
-  desc "Replay one simulation seed and print its trace (SEED=n, LINES=60; SKIP=invariant,...; ALL_FAULTS=1)"
+  def simulation_world_for(sim, seed)
+    sim::World.new(seed: seed, invariants: simulation_invariants(sim), faults: simulation_faults(sim),
+                   fault_hours: Float(ENV.fetch("HOURS", "3")))
+  end
+
+  desc "Replay one simulation seed and print its trace (SEED=n, LINES=60, HOURS=3 of faults; SKIP=invariant,...; " \
+       "ALL_FAULTS=1; LONE=1)"
   task :simulate do
     sim = simulation_world
-    result = sim::World.new(seed: Integer(ENV.fetch("SEED", "1")), invariants: simulation_invariants(sim),
-                            faults: simulation_faults(sim)).run
+    result = simulation_world_for(sim, Integer(ENV.fetch("SEED", "1"))).run
     puts result.report(lines: Integer(ENV.fetch("LINES", "60")))
     exit(1) unless result.ok?
   end
 
-  desc "Explore many simulation seeds (FROM=1, SEEDS=500; SKIP=...; ALL_FAULTS=1) and print the figures"
+  desc "Explore many simulation seeds (FROM=1, SEEDS=500, HOURS=3; SKIP=...; ALL_FAULTS=1; LONE=1) and print the figures"
   task :explore do
     sim = simulation_world
     from = Integer(ENV.fetch("FROM", "1"))
     seeds = Integer(ENV.fetch("SEEDS", "500"))
     started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
-    results = (from...(from + seeds)).map do |seed|
-      sim::World.new(seed: seed, invariants: simulation_invariants(sim), faults: simulation_faults(sim)).run
-    end
+    results = (from...(from + seeds)).map { |seed| simulation_world_for(sim, seed).run }
     wall = Process.clock_gettime(Process::CLOCK_MONOTONIC) - started
     failed = results.reject(&:ok?)
     failed.each { |r| puts "seed #{r.seed}: #{r.violation.message}" }

@@ -51,4 +51,18 @@ RSpec.describe StatsTracker::Operator::Controller::Informer do
     expect(calls).to contain_exactly([:upsert, "a", nil], [:delete, "b", nil])
     expect(informer.lists).to eq(2)
   end
+
+  it "refuses a list from a lagging API server, older than what it has seen: nothing deleted comes back" do
+    server.create("leaves", leaf("a", 1))
+    server.reset_watches
+    informer.load(*server.list("leaves"))
+    stale = server.list("leaves")
+    server.user_delete("leaves", "ns/a")
+    server.create("leaves", leaf("b", 1))
+    deliver
+    calls.clear
+    expect { informer.load(*stale) }.to raise_error(described_class::StaleList, /older than/)
+    expect(informer.store.keys).to eq(["ns/b"])
+    expect(calls).to eq([])
+  end
 end

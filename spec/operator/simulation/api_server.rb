@@ -10,12 +10,19 @@ module StatsTracker
     # An in-memory API server: objects with uids, generations and resourceVersions, server-side
     # apply of the fields the operator owns, owner-reference garbage collection, and one watch
     # stream per kind whose notices arrive after a simulated latency (or never, when a watch is
-    # dropped: the informer then relists). Writes can be made to fail.
+    # dropped: the informer then relists). Writes can be made to fail. It also holds the one
+    # Lease two replicas elect a leader on, can answer a relist from a lagging replica of its
+    # store (an older resourceVersion), and can be slow: then every request from a replica
+    # (lease, list, apply) waits there and on the way back, on the replica's Fiber.
     class ApiServer
       GROUP_VERSION = "stats-tracker.dev/v1alpha1"
       KINDS = { "projects" => "Project", "leaves" => "Leaf" }.freeze
 
-      attr_reader :writes, :deletions, :last_write_failure, :rv
+      attr_reader :writes, :deletions, :last_write_failure, :rv, :lease, :slow_until
+      # Told of every write the operator makes, as it reaches the store: (identity, what, plural, key).
+      attr_writer :on_write
+
+      SNAPSHOTS = 400
 
       def initialize(clock:, random:, trace:)
         @clock = clock
@@ -30,6 +37,11 @@ module StatsTracker
         @writes = Hash.new { |h, k| h[k] = [] }
         @deletions = []
         @latency = 0.5
+        @snapshots = KINDS.keys.to_h { |plural| [plural, []] }
+        @stale = {}
+        @slow_until = -1.0
+        @slow_max = 0.0
+        @lease = nil
       end
 
       def resource(plural)
@@ -56,19 +68,19 @@ module StatsTracker
         [all(plural).map { |o| copy(o) }, @rv.to_s]
       end
 
-      def apply_status(plural, name, namespace, status)
+      def apply_status(plural, name, namespace, status, by: nil)
         key = "#{namespace}/#{name}"
         object = get(plural, key) or raise Kubeclient::ResourceNotFoundError.new(404, "#{plural} #{key} not found", nil)
         fail_write!(plural, key, "status")
-        @writes[[plural, key]] << @clock.now
+        written(by, "status", plural, key)
         commit(plural, key, object.merge(status: copy(status)), "MODIFIED")
       end
 
-      def apply(plural, body)
+      def apply(plural, body, by: nil)
         meta = body[:metadata]
         key = "#{meta[:namespace]}/#{meta[:name]}"
         fail_write!(plural, key, "apply")
-        @writes[[plural, key]] << @clock.now
+        written(by, "apply", plural, key)
         existing = get(plural, key)
         return commit(plural, key, create_body(body), "ADDED") unless existing
 
@@ -79,11 +91,13 @@ module StatsTracker
         commit(plural, key, existing.merge(metadata: metadata, spec: spec), "MODIFIED")
       end
 
-      def delete(plural, name, namespace, uid)
+      def delete(plural, name, namespace, uid, by: nil)
         key = "#{namespace}/#{name}"
         object = get(plural, key) or raise Kubeclient::ResourceNotFoundError.new(404, "#{plural} #{key} not found", nil)
         fail_write!(plural, key, "delete")
         raise Kubeclient::HttpError.new(409, "uid precondition failed", nil) if uid && object.dig(:metadata, :uid) != uid
+
+        @on_write&.call(by, "delete", plural, key)
 
         @deletions << { at: @clock.now, plural: plural, key: key, object: object, by: :operator }
         remove(plural, key)
@@ -139,7 +153,7 @@ module StatsTracker
         out = []
         @relist_at.select { |_, at| at <= @clock.now }.each_key do |plural|
           @relist_at.delete(plural)
-          out << [plural, :list, list(plural)]
+          out << [plural, :list, @stale.key?(plural) ? stale_list(plural, @stale.delete(plural)) : list(plural)]
         end
         @notices.each do |plural, queue|
           out << [plural, :notice, queue.shift.last] while queue.first && queue.first.first <= @clock.now
@@ -160,6 +174,57 @@ module StatsTracker
         @latency = seconds
       end
 
+      # The informer of `plural` relists after `delay`, without losing its watch.
+      def relist_in(plural, delay)
+        @relist_at[plural] = [@relist_at[plural], @clock.now + delay].compact.min
+      end
+
+      # The watch of `plural` drops, and the relist after `delay` is answered by a replica of the
+      # store that lags `lag` writes behind; the watch then resumes from that older
+      # resourceVersion, so what changed since arrives again as notices.
+      def stale_relist(plural, delay, lag)
+        drop_watch(plural, delay)
+        @stale[plural] = lag
+      end
+
+      # For `seconds` from now, each request from a replica waits up to `max` seconds on the way
+      # in and again on the way out.
+      def slow_down(seconds, max)
+        @slow_until = @clock.now + seconds
+        @slow_max = max
+      end
+
+      # One leg of a request: 0 unless the server is slow now.
+      def request_delay
+        @clock.now < @slow_until ? @random.rand * @slow_max : 0.0
+      end
+
+      # --- the Lease (coordination.k8s.io): optimistic concurrency on resourceVersion ----------
+
+      def lease_get
+        @lease && copy(@lease)
+      end
+
+      def lease_create(body)
+        raise Kubeclient::HttpError.new(409, "leases already exists", nil) if @lease
+
+        lease_commit(body)
+      end
+
+      def lease_update(body)
+        raise Kubeclient::HttpError.new(404, "lease not found", nil) unless @lease
+        if body.dig(:metadata, :resourceVersion) != @lease.dig(:metadata, :resourceVersion)
+          raise Kubeclient::HttpError.new(409, "the object has been modified", nil)
+        end
+
+        lease_commit(body)
+      end
+
+      def lease_holder
+        holder = @lease&.dig(:spec, :holderIdentity)
+        holder unless holder.nil? || holder.empty?
+      end
+
       # A restarted operator starts with a list; notices sent to the old one are gone.
       def reset_watches
         @notices.each_value(&:clear)
@@ -167,6 +232,40 @@ module StatsTracker
       end
 
       private
+
+      def written(by, what, plural, key)
+        @writes[[plural, key]] << @clock.now
+        @on_write&.call(by, what, plural, key)
+      end
+
+      def lease_commit(body)
+        @rv += 1
+        before = lease_holder
+        @lease = copy(body.merge(metadata: (body[:metadata] || {}).merge(resourceVersion: @rv.to_s)))
+        @trace.call("lease: #{before || 'nobody'} -> #{lease_holder || 'nobody'}") if before != lease_holder
+        copy(@lease)
+      end
+
+      # The store as it was `lag` writes of this kind ago, and the notices that bring a watch
+      # from there to now (the last state of each object that changed, in resourceVersion order).
+      def stale_list(plural, lag)
+        history = @snapshots[plural]
+        version, objects = history[[history.size - 1 - lag, 0].max] || [@rv, @objects[plural]]
+        now = @objects[plural]
+        changed = now.reject { |key, o| objects[key].equal?(o) }.values.sort_by { |o| Integer(o.dig(:metadata, :resourceVersion)) }
+        changed.each { |o| notify(plural, objects.key?("#{o.dig(:metadata, :namespace)}/#{o.dig(:metadata, :name)}") ? "MODIFIED" : "ADDED", o) }
+        objects.each_key.reject { |key| now.key?(key) }.each do |key|
+          notify(plural, "DELETED", objects[key].merge(metadata: objects[key][:metadata].merge(resourceVersion: @rv.to_s)))
+        end
+        @trace.call("api: #{plural} listed from a replica #{@rv - version} revisions behind (at #{version})")
+        [objects.values.map { |o| copy(o) }, version.to_s]
+      end
+
+      def snapshot(plural)
+        history = @snapshots[plural]
+        history << [@rv, @objects[plural].dup]
+        history.shift if history.size > SNAPSHOTS
+      end
 
       def fail_write!(plural, key, what)
         if @crash_in && (@crash_in -= 1) <= 0
@@ -189,6 +288,7 @@ module StatsTracker
         @rv += 1
         stored = copy(object.merge(metadata: object[:metadata].merge(resourceVersion: @rv.to_s)))
         @objects[plural][key] = stored
+        snapshot(plural)
         notify(plural, type, stored)
         copy(stored)
       end
@@ -196,6 +296,7 @@ module StatsTracker
       def remove(plural, key)
         object = @objects[plural].delete(key)
         @rv += 1
+        snapshot(plural)
         notify(plural, "DELETED", object.merge(metadata: object[:metadata].merge(resourceVersion: @rv.to_s)))
         collect_garbage(object) if plural == "projects"
       end
@@ -223,42 +324,97 @@ module StatsTracker
         Marshal.load(Marshal.dump(object))
       end
 
-      # The operator's handle on one kind: the subset of Kube::ResourceApi the controllers use.
+      # A replica's handle on one kind: the subset of Kube::ResourceApi the controllers use.
+      # Writes pass the same WriteFence as ResourceApi's; when the server is slow, a request
+      # waits on the way in (it reaches the store later) and on the way out.
       class Resource
         attr_reader :plural
 
-        def initialize(server:, plural:)
+        def initialize(server:, plural:, identity: nil, fence: nil)
           @server = server
           @plural = plural
+          @identity = identity
+          @fence = fence
         end
 
         def list(namespace: nil)
-          items, rv = @server.list(@plural)
+          items, rv = request(:list) { @server.list(@plural) }
           [namespace ? items.select { |o| o.dig(:metadata, :namespace) == namespace } : items, rv]
         end
 
         def apply_status(name:, namespace:, status:, force: true) # rubocop:disable Lint/UnusedMethodArgument
-          @server.apply_status(@plural, name, namespace, status)
+          request(:apply_status) { @server.apply_status(@plural, name, namespace, status, by: @identity) }
         end
 
         def apply(body, force: true) # rubocop:disable Lint/UnusedMethodArgument
-          @server.apply(@plural, body)
+          request(:apply) { @server.apply(@plural, body, by: @identity) }
         end
 
         def delete(name, namespace, uid: nil)
-          @server.delete(@plural, name, namespace, uid)
+          request(:delete) { @server.delete(@plural, name, namespace, uid, by: @identity) }
+        end
+
+        private
+
+        def request(verb)
+          @fence&.check!(verb, @plural)
+          Wait.for(@server.request_delay)
+          result = yield
+          Wait.for(@server.request_delay)
+          result
         end
       end
 
-      # Events are recorded, never read back by the operator.
+      # A replica's Lease client, with the HTTP timeout LeaderElection.http_timeouts gives it: a
+      # request whose way in takes longer is never applied; one applied whose answer comes later
+      # still times out, and its sender does not know it went through.
+      class LeaseResource
+        def initialize(server:, timeout:)
+          @server = server
+          @timeout = timeout
+        end
+
+        def get(_name, _namespace)
+          request { @server.lease_get }
+        end
+
+        def create(body)
+          request { @server.lease_create(body) }
+        end
+
+        def update(body)
+          request { @server.lease_update(body) }
+        end
+
+        private
+
+        def request
+          inbound = @server.request_delay
+          timed_out! if inbound >= @timeout && Wait.for(@timeout)
+          Wait.for(inbound)
+          result = yield
+          outbound = @server.request_delay
+          timed_out! if inbound + outbound >= @timeout && Wait.for(@timeout - inbound)
+          Wait.for(outbound)
+          result
+        end
+
+        def timed_out!
+          raise Kubeclient::HttpError.new(nil, "Timed out reading data from server", nil)
+        end
+      end
+
+      # Events are recorded, never read back by the operator; with a fence, as ResourceApi's.
       class EventSink
         attr_reader :count
 
-        def initialize
+        def initialize(fence: nil)
           @count = 0
+          @fence = fence
         end
 
         def create(_body)
+          @fence&.check!(:create, "events")
           @count += 1
         end
       end

@@ -30,5 +30,78 @@ module StatsTracker
         @skew = seconds.to_f
       end
     end
+
+    # One replica's view of the simulated time: its monotonic clock starts anywhere and ticks
+    # at its own rate, its wall clock is off by its own skew. Leader election is safe only while
+    # monotonic rates differ by less than lease_duration / renew_deadline (client-go assumes
+    # clocks tick at about the same rate and lets wall clocks disagree freely): rates here stay
+    # within RATE_DRIFT of true time, wall clocks within minutes.
+    class ReplicaClock
+      RATE_DRIFT = 0.01
+
+      def initialize(clock:, offset:, rate:, skew:)
+        @clock = clock
+        @offset = offset
+        @rate = rate
+        @skew = skew
+      end
+
+      def now
+        @clock.now
+      end
+
+      def monotonic
+        @offset + (@clock.now * @rate)
+      end
+
+      def wall
+        @clock.wall + @skew
+      end
+
+      def advance(seconds)
+        @clock.advance(seconds)
+      end
+    end
+
+    # A pause inside a simulated process: the Fiber that runs it yields the seconds, and the
+    # world resumes it once that much simulated time has passed.
+    module Wait
+      def self.for(seconds)
+        Fiber.yield(seconds) if seconds.positive?
+        true
+      end
+    end
+
+    # The StopSignal a simulated process's loops wait on: a wait is a Wait, cut short by stop!
+    # (the world resumes a stopped process's Fiber at once).
+    class SimStop
+      def initialize
+        @stopped = false
+        @waiting = false
+      end
+
+      def stop!
+        @stopped = true
+      end
+
+      def stopped?
+        @stopped
+      end
+
+      # Whether the process waits here now (a stop cuts such a wait short, not a request).
+      def waiting?
+        @waiting
+      end
+
+      def wait(seconds = nil)
+        unless @stopped
+          @waiting = true
+          Wait.for(seconds || Float::INFINITY)
+        end
+        @stopped
+      ensure
+        @waiting = false
+      end
+    end
   end
 end

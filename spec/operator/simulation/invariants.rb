@@ -16,7 +16,7 @@ module StatsTracker
     # end). Bounds are in simulated seconds.
     class Invariants
       ALL = %i[retry_bound request_bound deletion_rule one_worker github_budget cache_order convergence
-               write_rate].freeze
+               write_rate one_leader takeover].freeze
       # Invariants known to fail, left out of the fixed seeds until fixed: none now. (Open, and
       # allowed for in request_bound: workers block in the GitHub rate limiter, so during a pause
       # even a request that needs no GitHub, such as a suspended Project's, waits behind them.)
@@ -29,6 +29,11 @@ module StatsTracker
       SLACK = 240.0
       REQUEST_BOUND = 180.0
       BUDGET_WINDOW = 60.0
+      # Once the API server answers promptly and a candidate runs, some replica leads within: the
+      # lease's duration after the candidate last saw it change, a retry period to notice, one
+      # more to win it, two lease requests that time out, and the clocks' rate drift.
+      TAKEOVER_BOUND = (Replica::LEASE_DURATION + (2 * Replica::RETRY_PERIOD) + (Replica::RENEW_DEADLINE / 2.0)) *
+                       (1 + (2 * ReplicaClock::RATE_DRIFT))
       FAILING = %i[server_error rate_limited_retry_after rate_limited timeout login_page rate_limit_page].freeze
 
       def initialize(world:, enabled:)
@@ -39,6 +44,9 @@ module StatsTracker
         @github_seen = 0
         @deletions_seen = 0
         @versions = {}
+        @gone = {}
+        @leaderless_since = nil
+        @last_step_at = 0.0
       end
 
       def enabled?(name)
@@ -46,19 +54,39 @@ module StatsTracker
       end
 
       def token_set(plural, key, token)
-        @tokens[[plural, key]] = { token: token, at: now }
+        @tokens[[plural, key]] = { token: token, at: now, outage: 0.0 }
       end
 
-      def restarted
-        @versions.clear
+      # A new process: a new, empty cache.
+      def restarted(replica)
+        @versions[replica] = {}
+        @gone[replica] = {}
       end
 
-      def after_step
+      # A write reached the API server from replica `identity` (nil: the lone operator). The fence
+      # let it out while its sender led; it must still be the only one that leads when it lands.
+      def written(identity, what, plural, key)
+        return unless identity && enabled?(:one_leader)
+
+        holder = server.lease_holder
+        others = @world.replicas.select { |r| r.identity != identity && r.leader? }.map(&:identity)
+        return if others.empty? && (holder.nil? || holder == identity)
+
+        raise Violation.new(:one_leader, "#{what} of #{plural} #{key} by #{identity} reached the API server at " \
+                                         "t=#{now.round(2)} while the lease is #{holder || 'free'} and " \
+                                         "#{others.empty? ? 'no other replica' : others.join(', ')} leads")
+      end
+
+      # step: what the world just did; only delivering, working and waking change a cache.
+      def after_step(step = nil)
+        count_outage
+        check_leaders if enabled?(:one_leader)
+        check_takeover if enabled?(:takeover)
         track_github
         check_retries if enabled?(:retry_bound)
         check_tokens if enabled?(:request_bound)
         check_deletions if enabled?(:deletion_rule)
-        check_cache_order if enabled?(:cache_order)
+        check_cache_order if enabled?(:cache_order) && !%i[advance fault].include?(step)
       end
 
       def worker_took(key, in_flight)
@@ -94,7 +122,7 @@ module StatsTracker
           @github_seen += 1
           check_budget(request[:at]) if enabled?(:github_budget)
           if FAILING.include?(request[:fault])
-            @failed_reads[request[:target]] = { at: request[:at], fault: request[:fault] }
+            @failed_reads[request[:target]] = { at: request[:at], fault: request[:fault], outage: 0.0 }
           else
             @failed_reads.delete(request[:target])
           end
@@ -121,7 +149,7 @@ module StatsTracker
                     [[BACKOFF_CAP, interval * Operator::Controller::OutcomeHandler::BACKOFF_CAP_FRACTION].max +
                       MAX_RETRY_AFTER, interval].min
                   end
-          next if now <= failed[:at] + bound + SLACK
+          next if now <= failed[:at] + bound + SLACK + failed[:outage]
 
           raise Violation.new(:retry_bound, "#{target.join(' ')} failed (#{failed[:fault]}) at t=#{failed[:at].round(2)} " \
                                             "and was not read again by t=#{now.round(2)} " \
@@ -148,7 +176,7 @@ module StatsTracker
           # A request cannot be recorded while the API server refuses writes; after the last
           # refusal it waits at most a backoff. Time GitHub was paused does not count (workers
           # wait for the GitHub budget, even on a request that needs none: see KNOWN_OPEN).
-          bound = wanted[:at] + REQUEST_BOUND + @world.github_paused(wanted[:at], now)
+          bound = wanted[:at] + REQUEST_BOUND + @world.github_paused(wanted[:at], now) + wanted[:outage]
           next if now <= [bound, (server.last_write_failure || 0) + BACKOFF_CAP + SLACK].max
 
           raise Violation.new(:request_bound, "requestedAt #{wanted[:token]} on #{plural} #{key} (set at " \
@@ -172,19 +200,67 @@ module StatsTracker
         end
       end
 
+      # Time nothing could be reconciled (no replica led) or the API server was slow is added to
+      # the bounds of what was pending meanwhile.
+      def count_outage
+        seconds = now - @last_step_at
+        @last_step_at = now
+        return unless seconds.positive? && (server.slow_until > now - seconds || @world.replicas.none?(&:leader?))
+
+        (@tokens.values + @failed_reads.values).each { |pending| pending[:outage] += seconds }
+      end
+
+      def check_leaders
+        leaders = @world.replicas.select(&:leader?)
+        return if leaders.size <= 1
+
+        raise Violation.new(:one_leader, "#{leaders.map(&:identity).join(' and ')} both count themselves leader")
+      end
+
+      # Time with no leader counts only while a candidate runs and the API server is prompt.
+      def check_takeover
+        candidates = @world.replicas.select(&:candidate?)
+        return @leaderless_since = nil if candidates.empty? || @world.replicas.any?(&:leader?)
+
+        @leaderless_since ||= now
+        from = [@leaderless_since, server.slow_until, candidates.map(&:started_at).min].max
+        return if now <= from + TAKEOVER_BOUND
+
+        raise Violation.new(:takeover, "no replica has led since t=#{@leaderless_since.round(2)} (candidates " \
+                                       "#{candidates.map(&:identity).join(', ')}; bound #{TAKEOVER_BOUND.round(1)} s " \
+                                       "from t=#{from.round(2)})")
+      end
+
+      # Per process: an object never goes back to an older resourceVersion, and one that left the
+      # cache (deleted; uids are never reused) never comes back.
       def check_cache_order
-        @world.operator.informers.each do |plural, informer|
-          informer.store.all.each do |object|
-            id = [plural, object.dig(:metadata, :uid)]
-            version = Integer(object.dig(:metadata, :resourceVersion))
-            seen = @versions[id]
-            if seen && version < seen
-              raise Violation.new(:cache_order, "#{plural} cache for #{object.dig(:metadata, :name)} went back from " \
-                                                "resourceVersion #{seen} to #{version}")
+        @world.replicas.each do |replica|
+          versions = @versions[replica] ||= {}
+          gone = @gone[replica] ||= {}
+          present = {}
+          replica.operator.informers.each do |plural, informer|
+            informer.store.all.each do |object|
+              uid = object[:metadata][:uid]
+              version = Integer(object[:metadata][:resourceVersion])
+              present[uid] = version
+              check_version(plural, object, versions[uid], gone[uid]) if gone.key?(uid) || version != versions[uid]
             end
-            @versions[id] = version
           end
+          versions.each { |uid, version| gone[uid] = version unless present.key?(uid) }
+          @versions[replica] = present
         end
+      end
+
+      def check_version(plural, object, seen, gone)
+        name = "#{plural} cache for #{object.dig(:metadata, :namespace)}/#{object.dig(:metadata, :name)}"
+        version = Integer(object.dig(:metadata, :resourceVersion))
+        if gone
+          raise Violation.new(:cache_order, "#{name} came back at resourceVersion #{version} after it was " \
+                                            "deleted (last seen at #{gone})")
+        end
+        return unless seen && version < seen
+
+        raise Violation.new(:cache_order, "#{name} went back from resourceVersion #{seen} to #{version}")
       end
 
       def check_convergence

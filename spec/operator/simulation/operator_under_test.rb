@@ -13,8 +13,15 @@ module StatsTracker
       attr_reader :queue, :informers, :limiter, :log
 
       # on_pause: told of each GitHub pause [from, until] (the invariants allow for them).
-      def initialize(server:, github:, clock:, random:, github_rate:, github_burst:, on_pause: ->(_from, _to) {})
+      # fence: the replica's WriteFence (nil: a lone operator writes freely); identity tags its
+      # writes; wait_github: how a worker waits for the GitHub budget (default: time moves).
+      def initialize(server:, github:, clock:, random:, github_rate:, github_burst:, on_pause: ->(_from, _to) {},
+                     identity: nil, fence: nil, wait_github: nil)
         @clock = clock
+        @wait_github = wait_github || ->(seconds) { @clock.advance([seconds, 0.001].max) }
+        resources = %w[projects leaves].to_h do |plural|
+          [plural, ApiServer::Resource.new(server: server, plural: plural, identity: identity, fence: fence)]
+        end
         @log = StringIO.new
         logger = Operator::Log.new(io: @log, level: :info)
         monotonic = -> { clock.monotonic }
@@ -22,14 +29,15 @@ module StatsTracker
                                                      clock: monotonic)
         @limiter = Operator::Controller::RateLimiter.new(rate: github_rate, burst: github_burst, clock: monotonic)
         metrics = Operator::Controller::Metrics.new.tap { |m| Operator::LeafController::PER_LEAF.each { |n| m.gauge(n, n) } }
-        events = Operator::Kube::Events.new(api: server.events, controller: "sim", instance: "sim", logger: logger,
+        sink = fence ? ApiServer::EventSink.new(fence: fence) : server.events
+        events = Operator::Kube::Events.new(api: sink, controller: "sim", instance: "sim", logger: logger,
                                             clock: monotonic)
         world = { parser: Parser.new, acquire: method(:acquire), on_github_response: ->(_status) {},
                   fetcher_for: ->(_object) { github }, clock: -> { clock.wall }, random: random }
         controllers = nil
         stop = Operator::Controller::StopSignal.new
         @informers = %w[projects leaves].to_h do |plural|
-          [plural, Operator::Controller::Informer.new(api: server.resource(plural), logger: logger, stop: stop,
+          [plural, Operator::Controller::Informer.new(api: resources.fetch(plural), logger: logger, stop: stop,
                                                       handler: ->(*args) { controllers.handler(plural).call(*args) })]
         end
         pause = lambda do |seconds|
@@ -37,7 +45,7 @@ module StatsTracker
           on_pause.call(clock.now, clock.now + seconds)
         end
         controllers = Operator::Controllers.new(
-          apis: { projects: server.resource("projects"), leaves: server.resource("leaves") },
+          apis: { projects: resources.fetch("projects"), leaves: resources.fetch("leaves") },
           stores: { projects: store("projects"), leaves: store("leaves") }, queue: @queue, events: events,
           metrics: metrics, logger: logger, world: world, on_rate_limited: pause, github_ready: -> { @limiter.ready? }
         )
@@ -58,11 +66,10 @@ module StatsTracker
 
       private
 
-      # The worker waits for a GitHub token as Runtime's does; here waiting moves simulated time (by at
-      # least a millisecond: the bucket can be short of a token by a rounding error, which real time
-      # passing covers).
+      # The worker waits for a GitHub token as Runtime's does, by at least a millisecond: the bucket
+      # can be short of a token by a rounding error, which real time passing covers.
       def acquire
-        @limiter.acquire(sleeper: ->(seconds) { @clock.advance([seconds, 0.001].max) })
+        @limiter.acquire(sleeper: ->(seconds) { @wait_github.call([seconds, 0.001].max) })
       end
     end
   end

@@ -4,6 +4,7 @@ require_relative "clock"
 require_relative "api_server"
 require_relative "github"
 require_relative "operator_under_test"
+require_relative "replica"
 require_relative "invariants"
 
 module StatsTracker
@@ -12,19 +13,26 @@ module StatsTracker
     # runs, when watch notices arrive, which faults strike), so a failing seed replays exactly.
     # Phases: faults for `fault_hours`, then quiet until everything should have converged
     # (`converge_seconds`), then one longest interval of steady state to measure write rates.
+    # With the :leader_change fault two replicas elect a leader on the API server's Lease, and
+    # reconciles and requests run on Fibers, so a slow API server delays them in simulated time;
+    # without it (BASE_FAULTS) one operator runs alone and seeds replay as they did before.
     class World
       PROJECTS = [
         { namespace: "team-a", name: "apps", owner: "acme", interval: "1h", packages: 7 },
         { namespace: "team-a", name: "tools", owner: "beta", interval: "10m", packages: 4 },
         { namespace: "team-b", name: "charts", owner: "gamma", interval: "30m", packages: 5 }
       ].freeze
-      FAULTS = %i[user_request user_suspend user_delete_leaf listing_change count_change github_fault api_fault
-                  drop_watch latency crash crash_mid_reconcile skew].freeze
+      BASE_FAULTS = %i[user_request user_suspend user_delete_leaf listing_change count_change github_fault api_fault
+                       drop_watch latency crash crash_mid_reconcile skew].freeze
+      FAULTS = (BASE_FAULTS + %i[leader_change slow_api stale_list]).freeze
+      REPLICAS = %w[a b].freeze
       # Faults whose guard belongs to another change; off unless asked for.
       OPTIONAL_FAULTS = %i[truncated_listing].freeze
       WORKERS = 2
+      # Faults per simulated hour at intensity 1 (what a lone operator's seeds see, step for step).
+      FAULTS_PER_HOUR = 20
 
-      Result = Struct.new(:seed, :violation, :trace, :steps, :simulated, keyword_init: true) do
+      Result = Struct.new(:seed, :violation, :trace, :steps, :simulated, :replay, keyword_init: true) do
         def ok?
           violation.nil?
         end
@@ -33,12 +41,29 @@ module StatsTracker
           head = "seed #{seed}: #{violation ? violation.message : 'ok'} (#{steps} steps, #{(simulated / 3600).round(2)} h)"
           return head if ok?
 
-          ([head, "replay: bundle exec rake operator:simulate SEED=#{seed}", "trace (last #{lines} lines):"] +
+          ([head, "replay: bundle exec rake operator:simulate #{replay}", "trace (last #{lines} lines):"] +
             trace.last(lines)).join("\n")
         end
       end
 
-      attr_reader :clock, :server, :github, :operator, :faults_end, :github_rate, :github_burst
+      attr_reader :clock, :server, :github, :faults_end, :github_rate, :github_burst, :replicas
+
+      # A reconcile on a worker: running (its Fiber waits until wake_at) or done (result set).
+      Job = Struct.new(:replica, :key, :fiber, :wake_at, :result) do
+        def done?
+          !fiber.alive?
+        end
+      end
+
+      # The operator of a run without leader election: always leading.
+      Lone = Struct.new(:operator) do
+        def leading? = true
+        def leader? = true
+        def candidate? = false
+        def alive? = true
+        def identity = nil
+        def wake_at = nil
+      end
 
       def initialize(seed:, fault_hours: 3.0, converge_seconds: 5400, faults: FAULTS,
                      invariants: Invariants::ALL)
@@ -55,9 +80,14 @@ module StatsTracker
         @github_rate = 1.0
         @github_burst = 5
         @invariants = Invariants.new(world: self, enabled: invariants)
+        @server.on_write = @invariants.method(:written)
         @in_flight = []
         @github_pauses = []
         @steps = 0
+        @ha = faults.include?(:leader_change)
+        @replicas = []
+        @restart_at = {}
+        @incarnations = Hash.new(0)
         # Some seeds are stormy, some nearly calm: a bug that needs quiet (nothing else
         # re-running an object) shows only in the calm ones.
         @intensity = [0.05, 0.2, 1.0, 3.0][@random.rand(4)]
@@ -96,7 +126,8 @@ module StatsTracker
       private
 
       def result(violation)
-        Result.new(seed: @seed, violation: violation, trace: @trace, steps: @steps, simulated: @clock.now)
+        replay = ["SEED=#{@seed}", "HOURS=#{@fault_hours}", ("LONE=1" unless @ha)].compact.join(" ")
+        Result.new(seed: @seed, violation: violation, trace: @trace, steps: @steps, simulated: @clock.now, replay: replay)
       end
 
       def log(line)
@@ -117,34 +148,95 @@ module StatsTracker
       end
 
       def start_operator
+        return REPLICAS.each { |slot| start_replica(slot) } if @ha
+
         @server.reset_watches
         @in_flight = []
-        @operator = OperatorUnderTest.new(server: @server, github: @github, clock: @clock, random: @random,
-                                          github_rate: @github_rate, github_burst: @github_burst,
-                                          on_pause: ->(from, to) { @github_pauses << [from, to] })
-        @invariants.restarted
-        @operator.informers.each do |plural, informer|
+        operator = OperatorUnderTest.new(**operator_options, clock: @clock)
+        @replicas = [Lone.new(operator)]
+        @invariants.restarted(@replicas.first)
+        operator.informers.each do |plural, informer|
           items, version = @server.list(plural)
           informer.load(items, version)
         end
         log("operator started")
       end
 
+      def operator_options
+        { server: @server, github: @github, random: @random, github_rate: @github_rate, github_burst: @github_burst,
+          on_pause: ->(from, to) { @github_pauses << [from, to] } }
+      end
+
+      # A new process in `slot` (a pod's container restarted): a new identity, a standby first.
+      def start_replica(slot)
+        @restart_at.delete(slot)
+        identity = "#{slot}#{@incarnations[slot] += 1}"
+        replica = Replica.new(identity: identity, clock: @clock, server: @server, random: @random, trace: method(:log),
+                              on_lead: method(:lead), busy: ->(r) { @in_flight.any? { |j| j.replica == r } },
+                              operator_options: operator_options)
+        @replicas = @replicas.reject { |r| r.identity.start_with?(slot) } + [replica]
+        @invariants.restarted(replica)
+        log("#{identity} started")
+      end
+
+      # What Manager does once the lease is won: informers list, then watch; workers start.
+      def lead(replica)
+        log("#{replica.identity} leads")
+        replica.operator.informers.each do |plural, informer|
+          Wait.for(@server.request_delay)
+          informer.load(*@server.list(plural))
+        end
+      end
+
       def run_until(deadline, faults:)
+        @faulting = faults
         while @clock.now < deadline
-          step(faults)
+          done = step(faults)
           @steps += 1
-          @invariants.after_step
+          @invariants.after_step(done)
         end
       end
 
       def step(faults)
         choices = { advance: 4 }
         choices[:deliver] = 20 if (@server.next_delivery || Float::INFINITY) <= @clock.now
-        choices[:work] = 20 if @in_flight.size < WORKERS
-        choices[:finish] = 20 unless @in_flight.empty?
-        choices[:fault] = @intensity if faults
-        send(pick(choices))
+        choices[:work] = 20 unless idle_workers.empty?
+        choices[:finish] = 20 if @in_flight.any?(&:done?)
+        choices[:wake] = 20 if next_wake <= @clock.now
+        choices[:fault] = @intensity if faults && !@ha
+        choice = pick(choices)
+        send(choice)
+        choice
+      end
+
+      # Leading replicas with a free worker.
+      def idle_workers
+        @replicas.select { |r| r.leading? && @in_flight.count { |j| j.replica == r } < WORKERS }
+      end
+
+      # The earliest moment a Fiber (an election, a reconcile) or a restart is due.
+      def next_wake
+        times = @in_flight.filter_map(&:wake_at) + @replicas.filter_map { |r| r.alive? && r.wake_at }
+        (times + @restart_at.values).min || Float::INFINITY
+      end
+
+      def wake
+        due = @clock.now
+        slot, = @restart_at.find { |_, at| at <= due }
+        return start_replica(slot) if slot
+
+        replica = @replicas.find { |r| r.alive? && r.wake_at && r.wake_at <= due }
+        return wake_replica(replica) if replica
+
+        run_job(@in_flight.find { |j| j.wake_at && j.wake_at <= due })
+      end
+
+      def wake_replica(replica)
+        replica.resume
+        return if replica.alive?
+
+        @in_flight.reject! { |j| j.replica == replica }
+        @restart_at[replica.identity[0]] = @clock.now + 1 + (@random.rand * 20)
       end
 
       def pick(weights)
@@ -157,38 +249,72 @@ module StatsTracker
         weights.keys.last
       end
 
+      # Time moves, but never past a Fiber that is due: processes are scheduled promptly. With two
+      # replicas, steps come much more often (every Fiber's wake is one), so faults come with time
+      # rather than with steps, at the rate a lone operator's seed of the same intensity sees.
       def advance
-        @clock.advance(0.05 + (@random.rand * 8))
+        seconds = [0.05 + (@random.rand * 8), next_wake - @clock.now].min
+        @clock.advance(seconds)
+        fault if @ha && @faulting && seconds.positive? && @random.rand < @intensity * FAULTS_PER_HOUR * seconds / 3600
       end
 
+      # Only a leading replica runs informers (Manager starts them after acquire).
       def deliver
         @server.deliver_due.each do |plural, kind, payload|
-          informer = @operator.informers.fetch(plural)
-          if kind == :list
+          @replicas.select(&:leading?).each do |replica|
+            informer = replica.operator.informers.fetch(plural)
+            next informer.dispatch(payload) unless kind == :list
+
             log("informer #{plural} relists")
-            informer.load(*payload)
-          else
-            informer.dispatch(payload)
+            relist(informer, payload)
           end
         end
       end
 
+      # A refused list is retried, as the informer's own loop retries it after a backoff.
+      def relist(informer, payload)
+        informer.load(*payload)
+      rescue Operator::Controller::Informer::StaleList => e
+        log("informer #{informer.plural} refuses the list: #{e.message}")
+        @server.relist_in(informer.plural, 1 + (@random.rand * 5))
+      end
+
       def work
-        key = @operator.queue.get(timeout: 0)
+        replica = idle_workers[@ha ? @random.rand(idle_workers.size) : 0]
+        key = replica.operator.queue.get(timeout: 0)
         return advance unless key
 
-        @invariants.worker_took(key, @in_flight)
-        @in_flight << key
-        result = @operator.reconcile(key)
-        log("reconcile #{key} -> #{result}")
+        @invariants.worker_took(key, @in_flight.select { |j| j.replica == replica }.map(&:key))
+        job = Job.new(replica, key, Fiber.new { replica.operator.reconcile(key) })
+        @in_flight << job
+        run_job(job)
+      end
+
+      def run_job(job)
+        out = job.fiber.resume
+        return job.wake_at = @clock.now + out unless job.done?
+
+        job.wake_at = nil
+        log("#{job.replica.identity && "#{job.replica.identity} "}reconcile #{job.key} -> #{out}")
       rescue Crash => e
         log("CRASH #{e.message}")
-        start_operator
+        crash(job.replica)
+      end
+
+      # SIGKILL: its reconciles end where they are; a process restarts in its place.
+      def crash(replica)
+        return start_operator unless @ha
+
+        replica.kill
+        @in_flight.reject! { |j| j.replica == replica }
+        @restart_at[replica.identity[0]] = @clock.now + 1 + (@random.rand * 20)
       end
 
       def finish
-        key = @in_flight.delete_at(@random.rand(@in_flight.size))
-        @operator.queue.done(key)
+        done = @in_flight.select(&:done?)
+        job = done[@random.rand(done.size)]
+        @in_flight.delete(job)
+        job.replica.operator.queue.done(job.key)
       end
 
       def fault
@@ -289,8 +415,43 @@ module StatsTracker
       end
 
       def fault_crash
-        log("operator restarts (SIGTERM between two reconciles)")
-        start_operator
+        unless @ha
+          log("operator restarts (SIGTERM between two reconciles)")
+          return start_operator
+        end
+
+        replica = random_replica or return
+        log("#{replica.identity} gets SIGTERM")
+        replica.terminate
+      end
+
+      # SIGKILL of either replica, the leader or the standby.
+      def fault_leader_change
+        replica = random_replica or return
+        log("#{replica.identity} killed (SIGKILL)")
+        crash(replica)
+      end
+
+      def random_replica
+        alive = @replicas.select(&:alive?)
+        alive[@random.rand(alive.size)] unless alive.empty?
+      end
+
+      # Every request from a replica (lease, list, writes) waits up to `max` seconds each way:
+      # renewals that outlast the renew deadline, writes that land late.
+      def fault_slow_api
+        seconds = 5 + (@random.rand * 120)
+        max = [0.5, 2.0, 8.0, 30.0][@random.rand(4)]
+        log("api: slow for #{seconds.round(2)} s, up to #{max} s each way")
+        @server.slow_down(seconds, max)
+      end
+
+      def fault_stale_list
+        plural = @random.rand < 0.5 ? "projects" : "leaves"
+        delay = 1 + (@random.rand * 10)
+        lag = 1 + @random.rand(60)
+        log("api: #{plural} watch dropped, relist in #{delay.round(2)} s from a replica #{lag} writes behind")
+        @server.stale_relist(plural, delay, lag)
       end
 
       def fault_crash_mid_reconcile
@@ -311,6 +472,7 @@ module StatsTracker
         @server.fail_writes(0, 500)
         @server.crash_before_write(nil)
         @server.set_latency(0.5)
+        @server.slow_down(0, 0)
         @server.all("projects").select { |p| p.dig(:spec, :suspend) }.each do |p|
           log("user resumes project #{key_of(p)}")
           @server.edit_spec("projects", key_of(p), suspend: false)

@@ -14,6 +14,12 @@ module StatsTracker
       # resourceVersion (bookmarks keep it fresh), relists on 410 Gone and every
       # `relist_interval`, and reconnects with backoff when the stream or the API server drops.
       class Informer
+        # A list older than what this informer has already seen, from an API server that lags
+        # (a stale watch cache, a lagging replica). Taking it would bring back objects deleted
+        # since, so it is refused and the list retried, as client-go's reflector asks for "not
+        # older than" the version it last saw.
+        class StaleList < StandardError; end
+
         attr_reader :store, :name, :namespace, :thread
 
         def plural
@@ -37,6 +43,7 @@ module StatsTracker
           @store = Store.new
           @name = [api.plural, namespace || "*"].join("@")
           @resource_version = nil
+          @seen_version = nil # kept across 410 Gone, which only forgets where to resume
           @synced = false
           @lists = 0
           @failures = 0
@@ -98,8 +105,12 @@ module StatsTracker
         # Replaces the cache with a full list and tells the handler what changed. The thread's
         # loop calls it after each list; a simulation calls it directly, without threads.
         def load(items, version)
+          if Store.older?(version, @seen_version)
+            raise StaleList, "list at resourceVersion #{version} is older than #{@seen_version}, already seen"
+          end
+
           changed, removed = @store.replace(items, version: version)
-          @resource_version = version
+          @resource_version = @seen_version = version
           @listed_at = monotonic
           removed.each { |o| @handler.call(:delete, o, nil) }
           changed.each { |o| @handler.call(:upsert, @store.get(Store.key_for(o)), nil) }
@@ -124,6 +135,7 @@ module StatsTracker
             @handler.call(:delete, object, nil)
           end
           @resource_version = version if version
+          @seen_version = version if version && !Store.older?(version, @seen_version)
         end
 
         private

@@ -2,6 +2,7 @@
 
 require "json"
 require "uri"
+require_relative "write_fence"
 
 module StatsTracker
   module Operator
@@ -15,10 +16,7 @@ module StatsTracker
       # write; a write it refuses raises NotPermitted (a replica that is no longer leader).
       class ResourceApi
         APPLY_TYPE = "application/apply-patch+yaml"
-        WRITES = %i[create update delete apply apply_status].freeze
-
-        # A write refused by the fence.
-        class NotPermitted < StandardError; end
+        NotPermitted = WriteFence::NotPermitted
 
         attr_reader :kind, :plural, :group, :version, :connection
 
@@ -32,7 +30,7 @@ module StatsTracker
           @field_manager = field_manager
           @on_request = on_request || ->(_verb, _plural) {}
           @timeouts = timeouts
-          @fence = fence
+          @fence = fence && WriteFence.new(fence)
           @client_lock = Mutex.new
           @current = build_client(current_authorization)
         end
@@ -122,10 +120,7 @@ module StatsTracker
         end
 
         def call(verb)
-          if @fence && WRITES.include?(verb) && !@fence.call
-            raise NotPermitted, "#{verb} #{@plural} refused: not the leader"
-          end
-
+          @fence&.check!(verb, @plural)
           client = current_client
           @on_request.call(verb, @plural)
           client.handle_exception { yield client }
