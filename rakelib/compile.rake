@@ -14,7 +14,9 @@ namespace :compile do
   task :ext do
     Dir.chdir(EXT_DIR) do
       ruby "extconf.rb" unless uptodate?("Makefile", ["extconf.rb"])
-      sh "make", "install", "sitearchdir=#{EXT_LIB_DIR}"
+      # cc's build scripts (wasmtime's among them) rerun when SOURCE_DATE_EPOCH changes, which
+      # `release:reproducible` and gem builds set: without it here, a publish would rebuild wasmtime.
+      sh({ "SOURCE_DATE_EPOCH" => nil }, "make", "install", "sitearchdir=#{EXT_LIB_DIR}")
     end
   end
 end

@@ -1,11 +1,14 @@
 # frozen_string_literal: true
 
 # The operator image without a Docker engine (operator/image/*.sh): a cached Debian base root
-# filesystem from debootstrap, the gem installed on top, packed as an OCI layout with umoci.
+# filesystem from debootstrap, the x86_64-linux platform gem installed on top (its extension is
+# the one `rake compile` built, so the image compiles nothing), packed as an OCI layout with umoci.
 # operator/Dockerfile describes the same image for hosts with an engine.
 module OperatorImage
   DIR = File.expand_path("../operator/image", __dir__)
   OUT = ENV.fetch("IMAGE_DIR") { File.join(CACHE_HOME, "image", "out") }
+  # The base is Debian 12 on x86_64, the platform gem:native builds from this host's extension.
+  PLATFORM = "x86_64-linux"
   # Rake's `sh` lives in FileUtilsExt, which Rake mixes into the top level only.
   extend Rake::FileUtilsExt
 
@@ -23,8 +26,8 @@ namespace :image do
   end
 
   desc "Build the operator image as an OCI layout + oci-archive (needs root, debootstrap, umoci, skopeo)"
-  task build: :gem do
-    OperatorImage.script("build.sh", GemPackaging.gem_path)
+  task build: "gem:native:#{OperatorImage::PLATFORM}" do
+    OperatorImage.script("build.sh", GemPackaging.platform_gem_path(OperatorImage::PLATFORM))
   end
 
   desc "Build the image, then smoke-test it: chroot commands, image config, the operator run from it"

@@ -3,6 +3,7 @@
 require "json"
 require "open3"
 require_relative "release/flux_artifact"
+require_relative "release/flux_source"
 require_relative "release/manifest_tree"
 
 # Publishing for Flux: the operator image (built without a Docker engine, rakelib/image.rake) and
@@ -10,7 +11,8 @@ require_relative "release/manifest_tree"
 # to one registry. REGISTRY=host:port (required), TAG (default v<gem version>), REVISION (default
 # the Git commit; it labels the image, so a new revision is a new image digest even when the gem
 # is unchanged), INSECURE=1 for a plain-HTTP registry, RELEASE_OUT=file to also write the result
-# as JSON. Anonymous push: for a registry that needs credentials, log in with skopeo (image) and
+# as JSON, RELEASE_SOURCE_DIR=dir for the Flux source it writes (default pkg/flux-source: flux/oci
+# pointed at the artifact just pushed, for `kubectl apply -k`). Anonymous push: for a registry that needs credentials, log in with skopeo (image) and
 # push the artifact with `flux push artifact` instead.
 module ReleasePublish
   ROOT = File.expand_path("..", __dir__)
@@ -25,7 +27,7 @@ module ReleasePublish
     abort "release: set REGISTRY=host:port (the registry to push the image and the manifests to)" if registry.empty?
     { registry: registry, tag: env.fetch("TAG") { "v#{GemPackaging.spec.version}" },
       revision: env.fetch("REVISION") { git("rev-parse", "HEAD") }, insecure: env["INSECURE"] == "1",
-      out: env["RELEASE_OUT"] }
+      out: env["RELEASE_OUT"], source_dir: env.fetch("RELEASE_SOURCE_DIR") { File.join(ROOT, "pkg", "flux-source") } }
   end
 
   def git(*args)
@@ -53,6 +55,13 @@ module ReleasePublish
                                          revision: "#{s[:tag]}@sha1:#{git("rev-parse", "HEAD")}")
     artifact.push(registry: s[:registry], repository: MANIFESTS_REPOSITORY, tag: s[:tag], insecure: s[:insecure])
   end
+
+  def manifests_url(s) = "oci://#{s[:registry]}/#{MANIFESTS_REPOSITORY}"
+
+  def write_flux_source(s)
+    Release::FluxSource.new(repo_root: ROOT).render(out_dir: s[:source_dir], url: manifests_url(s), tag: s[:tag],
+                                                    insecure: s[:insecure])
+  end
 end
 
 namespace :release do
@@ -68,10 +77,13 @@ namespace :release do
     s = ReleasePublish.settings
     image_digest = ReleasePublish.push_image(s)
     manifests_digest = ReleasePublish.push_manifests(s, image_digest)
+    source_dir = ReleasePublish.write_flux_source(s)
     result = { "image" => "#{s[:registry]}/#{ReleasePublish::IMAGE_REPOSITORY}@#{image_digest}",
-               "manifests" => "oci://#{s[:registry]}/#{ReleasePublish::MANIFESTS_REPOSITORY}:#{s[:tag]}",
-               "manifests_digest" => manifests_digest, "tag" => s[:tag], "revision" => s[:revision] }
+               "manifests" => "#{ReleasePublish.manifests_url(s)}:#{s[:tag]}",
+               "manifests_digest" => manifests_digest, "tag" => s[:tag], "revision" => s[:revision],
+               "flux_source" => source_dir }
     File.write(s[:out], JSON.pretty_generate(result)) if s[:out]
     puts JSON.pretty_generate(result)
+    puts "Flux source: kubectl apply -k #{source_dir}"
   end
 end

@@ -2,9 +2,12 @@
 # Builds the operator image without a Docker engine, as an OCI image layout (and an oci-archive
 # tarball), the same image operator/Dockerfile describes:
 #   layer 1: the cached Debian runtime base (base_rootfs.sh: debootstrap minbase + runtime-packages.txt)
-#   layer 2: the gem installed with `gem install` (its Rust extension compiled here, on the same
-#            Debian 12 Ruby/glibc as the base), the fixed non-root user, the writable cache dir.
-# Usage: operator/image/build.sh [path/to/stats_tracker-X.gem]   (default: newest pkg/*.gem)
+#   layer 2: the x86_64-linux platform gem (`rake gem:native:x86_64-linux`) installed with
+#            `gem install`, so nothing is compiled here: its extension was built for Debian 12's
+#            Ruby and checked against the glibc floor, which the base (also Debian 12) meets;
+#            the fixed non-root user, the writable cache dir.
+# Usage: operator/image/build.sh [path/to/stats_tracker-X-x86_64-linux.gem]
+#        (default: newest pkg/stats_tracker-*-x86_64-linux.gem)
 # Env: IMAGE_DIR (output, default ~/.cache/stats_tracker/image/out), IMAGE_TAG (default: gem version).
 # Prints the OCI layout directory on stdout; the rootfs it packed stays in $IMAGE_DIR/bundle/rootfs
 # for the smoke test (spec/deploy/image_spec.rb) to chroot into.
@@ -17,9 +20,14 @@ for tool in umoci skopeo; do
   command -v "$tool" >/dev/null || { echo "install $tool: apt-get install $tool" >&2; exit 1; }
 done
 
-GEM="${1:-$(ls -t "$ROOT"/pkg/stats_tracker-*.gem 2>/dev/null | head -n1 || true)}"
-[ -f "$GEM" ] || { echo "no gem: run \`rake gem\` first (looked for pkg/stats_tracker-*.gem)" >&2; exit 1; }
-VERSION="$(basename "$GEM" .gem)"; VERSION="${VERSION#stats_tracker-}"
+PLATFORM=x86_64-linux
+GEM="${1:-$(ls -t "$ROOT"/pkg/stats_tracker-*-$PLATFORM.gem 2>/dev/null | head -n1 || true)}"
+[ -f "$GEM" ] || { echo "no gem: run \`rake gem:native:$PLATFORM\` first (looked for pkg/stats_tracker-*-$PLATFORM.gem)" >&2; exit 1; }
+case "$(basename "$GEM")" in
+  stats_tracker-*-"$PLATFORM".gem) ;;
+  *) echo "$GEM is not the $PLATFORM platform gem: the image installs a prebuilt extension (rake gem:native:$PLATFORM)" >&2; exit 1 ;;
+esac
+VERSION="$(basename "$GEM" "-$PLATFORM.gem")"; VERSION="${VERSION#stats_tracker-}"
 TAG="${IMAGE_TAG:-$VERSION}"
 UID_GID=65532
 OUT="${IMAGE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/stats_tracker/image/out}"
@@ -55,20 +63,16 @@ rm -f "$BUNDLE/rootfs/.complete"
 umoci repack --refresh-bundle --image "$LAYOUT:$TAG" \
   --history.created_by "debootstrap --variant=minbase bookworm + runtime-packages.txt" "$BUNDLE" >&2
 
-log "layer 2: gem install $(basename "$GEM") (compiles the native extension on this host)"
+log "layer 2: gem install $(basename "$GEM") (prebuilt extension, nothing compiled)"
 RFS="$BUNDLE/rootfs"
 GEM_DIR=/var/lib/gems/3.1.0
-# A cargo target dir of its own, outside the rootfs: the crate is built from the gem's unpacked
-# path, and sharing the checkout's target dir makes concurrent builds wait on its lock and evict
-# each other's release artifacts. The first build compiles wasmtime once; later ones reuse it.
-export CARGO_TARGET_DIR="${IMAGE_CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/stats_tracker/image/cargo-target}"
 gem install --local --no-document --ignore-dependencies \
   --install-dir "$RFS$GEM_DIR" --bindir "$RFS/usr/local/bin" "$GEM" >&2
-gemdir="$(ls -d "$RFS$GEM_DIR/gems/stats_tracker-$VERSION")"
-# Only the compiled extension is needed at run time, not its sources or build tree.
-rm -rf "$gemdir/ext" "$gemdir/wasm" "$gemdir"/Cargo.* "$RFS$GEM_DIR/cache" "$RFS$GEM_DIR/build_info"
+gemdir="$(ls -d "$RFS$GEM_DIR/gems/stats_tracker-$VERSION-$PLATFORM")"
+# The .gem copy in cache/ is not needed at run time.
+rm -rf "$RFS$GEM_DIR/cache" "$RFS$GEM_DIR/build_info"
 mkdir -p "$RFS/opt"
-ln -sfn "$GEM_DIR/gems/stats_tracker-$VERSION" "$RFS/opt/stats_tracker"
+ln -sfn "${gemdir#"$RFS"}" "$RFS/opt/stats_tracker"
 chroot "$RFS" groupadd --system --gid "$UID_GID" stats-tracker
 chroot "$RFS" useradd --system --uid "$UID_GID" --gid "$UID_GID" --home-dir /nonexistent --no-create-home \
   --shell /usr/sbin/nologin stats-tracker

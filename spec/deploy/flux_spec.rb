@@ -1,5 +1,7 @@
 # frozen_string_literal: true
 
+require "tmpdir"
+require_relative "../../rakelib/release/flux_source"
 require_relative "support/flux_crds"
 require_relative "support/manifests"
 require_relative "support/kubectl"
@@ -7,8 +9,8 @@ require_relative "support/kubectl"
 # operator/deploy/flux validated against Flux's own CRD schemas, on the real API server: the
 # pinned source-controller and kustomize-controller CRDs are installed, then our GitRepository,
 # OCIRepository and Kustomizations are applied (server-side dry run, then for real). No Flux
-# controllers run here, so this proves the manifests are what Flux accepts, not that Flux
-# reconciles them (that needs github.com / ghcr.io).
+# controllers run here, so this proves the manifests are what Flux accepts; bin/e2e has real Flux
+# reconcile them from a local registry.
 RSpec.describe "operator/deploy/flux against Flux's CRDs", kube: true do
   manifests = StatsTracker::Testing::Manifests
 
@@ -34,12 +36,39 @@ RSpec.describe "operator/deploy/flux against Flux's CRDs", kube: true do
                                  "kustomizations.kustomize.toolkit.fluxcd.io")
   end
 
-  %w[flux/git flux/oci].each do |dir|
-    it "accepts #{dir} in a server-side dry run" do
-      result = kubectl.apply!(manifests.build(dir).yaml, dry_run: true)
-      expect(result.stdout.scan("serverside-applied (server dry run)").size).to eq(4)
-      expect(result.stderr).to eq("")
+  # flux/oci as `rake release:publish` writes it out: pointed at the artifact it pushed.
+  def published_oci(url: "oci://registry.test:5000/stats-tracker-manifests", tag: "v9", insecure: true)
+    Dir.mktmpdir("flux-source-") do |dir|
+      Release::FluxSource.new(repo_root: File.expand_path("../..", __dir__))
+                         .render(out_dir: dir, url: url, tag: tag, insecure: insecure)
+      StatsTracker::Testing::Manifests.build(dir)
     end
+  end
+
+  it "accepts flux/git in a server-side dry run" do
+    result = kubectl.apply!(manifests.build("flux/git").yaml, dry_run: true)
+    expect(result.stdout.scan("serverside-applied (server dry run)").size).to eq(4)
+    expect(result.stderr).to eq("")
+  end
+
+  it "accepts flux/oci as rake release:publish points it at the pushed artifact, in a server-side dry run" do
+    build = published_oci
+    expect(build.find("OCIRepository", "stats-tracker")["spec"]).to include(
+      "url" => "oci://registry.test:5000/stats-tracker-manifests", "ref" => { "tag" => "v9" }, "insecure" => true
+    )
+    result = kubectl.apply!(build.yaml, dry_run: true)
+    expect(result.stdout.scan("serverside-applied (server dry run)").size).to eq(4)
+    expect(result.stderr).to eq("")
+  end
+
+  it "refuses flux/oci applied without publishing: it names no registry of its own" do
+    result = kubectl.apply(manifests.build("flux/oci").yaml, dry_run: true)
+    expect(result.success?).to be(false)
+    expect(result.stderr).to include("spec.url: Required value")
+  end
+
+  it "asks for TLS unless the publish was to a plain-HTTP registry" do
+    expect(published_oci(insecure: false).find("OCIRepository", "stats-tracker")["spec"]).not_to have_key("insecure")
   end
 
   it "stores the Git install as written, with Flux's defaults filled in" do
@@ -74,7 +103,7 @@ RSpec.describe "operator/deploy/flux against Flux's CRDs", kube: true do
   end
 
   it "rejects an OCIRepository whose URL is not oci://" do
-    broken = manifests.build("flux/oci").find("OCIRepository", "stats-tracker")
+    broken = published_oci.find("OCIRepository", "stats-tracker")
     broken["spec"]["url"] = "https://ghcr.io/stats-tracker/stats-tracker-manifests"
     result = kubectl.apply(YAML.dump(broken), dry_run: true)
     expect(result.success?).to be(false)

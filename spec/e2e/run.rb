@@ -7,10 +7,10 @@ require "pathname"
 require "yaml"
 require "stats_tracker"
 require_relative "../../testing/page_server"
-require_relative "support/checks"
-require_relative "support/flux"
-require_relative "support/kubectl"
-require_relative "support/node/cluster"
+require_relative "../../testing/e2e/checks"
+require_relative "../../testing/e2e/flux"
+require_relative "../../testing/e2e/kubectl"
+require_relative "../../testing/e2e/node/cluster"
 require_relative "scenarios"
 
 module StatsTracker
@@ -96,7 +96,7 @@ module StatsTracker
       def publish(revision:)
         out_file = File.join(@node.dir, "release-#{revision}.json")
         env = { "REGISTRY" => @node.registry.address, "INSECURE" => "1", "TAG" => TAG, "REVISION" => revision,
-                "RELEASE_OUT" => out_file }
+                "RELEASE_OUT" => out_file, "RELEASE_SOURCE_DIR" => File.join(@node.dir, "flux-source-#{revision}") }
         log = File.join(@node.log_dir, "publish-#{revision}.log")
         ok = system(env, "bundle", "exec", "rake", "release:publish", chdir: @root, out: log, err: log)
         raise "rake release:publish failed:\n#{File.read(log).lines.last(30).join}" unless ok
@@ -115,8 +115,9 @@ module StatsTracker
         end
       end
 
-      # The repository's operator/deploy/flux/oci, unchanged, under an overlay that only points it
-      # at the local registry and page server.
+      # The Flux source `rake release:publish` wrote (the repository's operator/deploy/flux/oci,
+      # unchanged, pointed at the artifact it pushed), under an overlay that only points the
+      # operator at the local page server.
       def apply_overlay
         dir = File.join(@node.dir, "flux-overlay")
         FileUtils.mkdir_p(dir)
@@ -134,14 +135,9 @@ module StatsTracker
                       ] } } } }
         { "apiVersion" => "kustomize.config.k8s.io/v1beta1", "kind" => "Kustomization",
           # kustomize takes no absolute paths.
-          "resources" => [Pathname(File.join(@root, "operator", "deploy", "flux", "oci"))
+          "resources" => [Pathname(@release.fetch("flux_source"))
             .relative_path_from(File.join(@node.dir, "flux-overlay")).to_s],
           "patches" => [
-            { "target" => { "kind" => "OCIRepository", "name" => "stats-tracker" },
-              "patch" => YAML.dump([{ "op" => "replace", "path" => "/spec/url",
-                                      "value" => "oci://#{@node.registry.address}/stats-tracker-manifests" },
-                                    { "op" => "replace", "path" => "/spec/ref", "value" => { "tag" => TAG } },
-                                    { "op" => "add", "path" => "/spec/insecure", "value" => true }]) },
             { "target" => { "kind" => "Kustomization", "name" => "stats-tracker-operator" },
               "patch" => YAML.dump([{ "op" => "add", "path" => "/spec/patches/-",
                                       "value" => { "patch" => YAML.dump(env_patch),

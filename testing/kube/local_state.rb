@@ -2,6 +2,7 @@
 
 require "fileutils"
 require "json"
+require_relative "process_group"
 
 module StatsTracker
   module Testing
@@ -28,7 +29,7 @@ module StatsTracker
 
         def running?
           state = load
-          !state.nil? && state.fetch("process_groups").any? { |g| group_alive?(g) }
+          !state.nil? && state.fetch("process_groups").any? { |g| ProcessGroup.alive?(g) }
         end
 
         # TERM each group (controller manager, apiserver, etcd), KILL what is left after the grace.
@@ -36,32 +37,10 @@ module StatsTracker
           state = load
           return false unless state
 
-          state.fetch("process_groups").each do |group|
-            signal(group, "TERM")
-            deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + grace
-            sleep 0.1 while group_alive?(group) && Process.clock_gettime(Process::CLOCK_MONOTONIC) < deadline
-            signal(group, "KILL")
-          end
+          state.fetch("process_groups").each { |group| ProcessGroup.stop(group, grace: grace) }
           FileUtils.rm_rf(state.fetch("work_dir"))
           FileUtils.rm_f(path)
           true
-        end
-
-        private
-
-        def group_alive?(group)
-          Process.kill(0, -group)
-          true
-        rescue Errno::ESRCH
-          false
-        rescue Errno::EPERM
-          true
-        end
-
-        def signal(group, name)
-          Process.kill(name, -group)
-        rescue Errno::ESRCH
-          nil
         end
       end
     end

@@ -15,8 +15,8 @@ module StatsTracker
         File.join(ENV.fetch("XDG_CACHE_HOME") { File.join(Dir.home, ".cache") }, "stats_tracker", "image", "out")
       end
 
-      # Why the image is not built and checked in this run, or nil. Building it compiles the
-      # extension in release mode (minutes), so it is opt-in: `rake image:smoke` sets
+      # Why the image is not built and checked in this run, or nil. Building it takes minutes (a
+      # debootstrap base on the first run, then packing the layers), so it is opt-in: `rake image:smoke` sets
       # STATS_TRACKER_IMAGE=1 (CI runs that task); plain `rspec spec/deploy` skips it, saying so.
       def self.unavailable_reason(env: ENV)
         return "opt-in: run `rake image:smoke` (or set STATS_TRACKER_IMAGE=1)" unless env["STATS_TRACKER_IMAGE"] == "1"
@@ -26,17 +26,17 @@ module StatsTracker
         "missing tools: #{missing.join(', ')} (apt-get install #{missing.join(' ')})" unless missing.empty?
       end
 
-      # Builds the gem from this checkout (into a scratch dir, not pkg/) and the image from it.
-      # build.sh reuses the cached base and skips everything when gem and recipe are unchanged.
+      PLATFORM = "x86_64-linux"
+
+      # Builds the x86_64-linux platform gem from this checkout's extension and the image from it,
+      # as `rake image:build` does. build.sh reuses the cached base and skips everything when gem
+      # and recipe are unchanged.
       def self.build
-        Dir.mktmpdir("image-gem-") do |tmp|
-          gem = File.join(tmp, "stats_tracker-#{StatsTracker::VERSION}.gem")
-          # A fixed SOURCE_DATE_EPOCH makes the .gem byte-identical for identical sources, so
-          # build.sh's stamp sees "unchanged" and reuses the image.
-          run!(Gem.ruby, "-S", "gem", "build", "stats_tracker.gemspec", "--output", gem, chdir: ROOT,
-                                                                                         env: { "SOURCE_DATE_EPOCH" => "315619200" })
-          run!(File.join(IMAGE_DIR, "build.sh"), gem, chdir: ROOT)
-        end
+        # A fixed SOURCE_DATE_EPOCH makes the .gem byte-identical for identical sources, so
+        # build.sh's stamp sees "unchanged" and reuses the image.
+        run!(Gem.ruby, "-S", "rake", "gem:native:#{PLATFORM}", chdir: ROOT, env: { "SOURCE_DATE_EPOCH" => "315619200" })
+        gem = File.join(ROOT, "pkg", "stats_tracker-#{StatsTracker::VERSION}-#{PLATFORM}.gem")
+        run!(File.join(IMAGE_DIR, "build.sh"), gem, chdir: ROOT)
         new(layout: File.join(OUT, "oci"), tag: StatsTracker::VERSION, rootfs: File.join(OUT, "bundle", "rootfs"))
       end
 

@@ -83,4 +83,18 @@ RSpec.describe "operator on GitHub failures", kube: true do
     expect(failed.dig(:status, :packageCount)).to eq(1)
     expect(leaves.map { |l| l.dig(:metadata, :name) }).to eq(["fluxcd-flagger"])
   end
+
+  # An unreachable GitHub is a failed listing, not an empty one: no Ready=True "0 packages".
+  it "never calls a Project Ready whose GitHub cannot be reached, and counts no packages for it" do
+    start_operator(pages, github_base_url: "http://127.0.0.1:#{free_port}")
+    apply_project("fluxcd")
+    first = wait_for("the Project's first Ready condition") do
+      p = project("fluxcd")
+      p if condition(p)
+    end
+    expect(condition(first).values_at(:status, :message)).to match(["False", /127\.0\.0\.1/])
+    expect(first.dig(:status, :observedGeneration)).not_to eq(first.dig(:metadata, :generation))
+    expect(first.dig(:status, :packageCount).to_i).to eq(0)
+    expect(leaves).to be_empty
+  end
 end

@@ -1,8 +1,8 @@
 # frozen_string_literal: true
 
-require_relative "../../../../testing/kube/components/component"
-require_relative "../../../../testing/kube/components/apiserver"
-require_relative "../../../../testing/kube/components/controller_manager"
+require_relative "../../kube/components/component"
+require_relative "../../kube/components/apiserver"
+require_relative "../../kube/components/controller_manager"
 require_relative "http_probe"
 require_relative "network"
 

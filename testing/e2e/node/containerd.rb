@@ -1,7 +1,7 @@
 # frozen_string_literal: true
 
 require "fileutils"
-require_relative "../../../../testing/kube/components/component"
+require_relative "../../kube/components/component"
 require_relative "network"
 
 module StatsTracker

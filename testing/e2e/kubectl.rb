@@ -1,7 +1,7 @@
 # frozen_string_literal: true
 
 require "json"
-require_relative "../../../testing/kube/wait"
+require_relative "../kube/wait"
 
 module StatsTracker
   module E2E

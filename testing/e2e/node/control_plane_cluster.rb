@@ -1,6 +1,6 @@
 # frozen_string_literal: true
 
-require_relative "../../../../testing/kube_cluster"
+require_relative "../../kube_cluster"
 require_relative "control_plane"
 require_relative "network"
 

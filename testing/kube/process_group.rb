@@ -1,10 +1,11 @@
 # frozen_string_literal: true
 
 module StatsTracker
-  module E2E
-    module Node
+  module Testing
+    module Kube
       # Stops a process group by its leader's PID, whether or not this Ruby process started it
-      # (`bin/e2e node down` stops what `up` left running): TERM, wait, KILL what is left.
+      # (`bin/kube-local down` and `bin/e2e node down` stop what `up` left running): TERM, wait,
+      # KILL what is left.
       module ProcessGroup
         module_function
 

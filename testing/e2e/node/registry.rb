@@ -2,7 +2,7 @@
 
 require "fileutils"
 require "open3"
-require_relative "../../../../testing/kube/components/component"
+require_relative "../../kube/components/component"
 require_relative "http_probe"
 require_relative "network"
 

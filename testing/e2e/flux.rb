@@ -1,8 +1,8 @@
 # frozen_string_literal: true
 
 require "fileutils"
-require_relative "../../../testing/kube/components/component"
-require_relative "../../../testing/kube/free_port"
+require_relative "../kube/components/component"
+require_relative "../kube/free_port"
 require_relative "node/http_probe"
 
 module StatsTracker
@@ -12,7 +12,7 @@ module StatsTracker
     # controllers: they only talk to the API server, the registry and each other, so running them
     # as Pods would add two more images to build and push without testing anything of ours.
     class Flux
-      BUILD = File.expand_path("../../../testing/flux/build.sh", __dir__)
+      BUILD = File.expand_path("../flux/build.sh", __dir__)
       NAMESPACE = "flux-system"
 
       # One controller process; its health endpoint says when it is up.

@@ -8,7 +8,7 @@ require_relative "control_plane_cluster"
 require_relative "host_state"
 require_relative "kubelet"
 require_relative "network"
-require_relative "process_group"
+require_relative "../../kube/process_group"
 require_relative "registry"
 
 module StatsTracker
@@ -23,8 +23,8 @@ module StatsTracker
       # and device-plugin socket are fixed), enforced by a lock file.
       class Cluster
         START_TIMEOUT = 180
-        NODE_BIN = File.expand_path("../../../../testing/kube/build-node.sh", __dir__)
-        PAUSE_BUILD = File.expand_path("../../pause/build.sh", __dir__)
+        NODE_BIN = File.expand_path("../../kube/build-node.sh", __dir__)
+        PAUSE_BUILD = File.expand_path("../pause/build.sh", __dir__)
         TOOLS = %w[containerd runc ctr docker-registry skopeo umoci iptables ip gcc].freeze
         CNI_PLUGINS = %w[bridge host-local loopback].freeze
 
@@ -83,7 +83,7 @@ module StatsTracker
           drain_pods(state) if state["kubeconfig"] && File.exist?(state["kubeconfig"].to_s)
           state.fetch("pids").reverse_each do |entry|
             kill_containers(entry["socket"]) if entry["name"] == "containerd"
-            ProcessGroup.stop(entry["pid"], grace: entry["name"] == "kube-apiserver" ? 3 : 15)
+            Testing::Kube::ProcessGroup.stop(entry["pid"], grace: entry["name"] == "kube-apiserver" ? 3 : 15)
           end
           problems.concat(kill_shims(state.fetch("pids")))
           if host_state.recorded?
@@ -201,7 +201,7 @@ module StatsTracker
         # While the kubelet still runs, remove the workloads so it stops their sandboxes through
         # the CRI (which runs the CNI DEL and removes each pod's network namespace).
         def drain_pods(state)
-          return unless state.fetch("pids").any? { |e| e["name"] == "kubelet" && ProcessGroup.alive?(e["pid"]) }
+          return unless state.fetch("pids").any? { |e| e["name"] == "kubelet" && Testing::Kube::ProcessGroup.alive?(e["pid"]) }
 
           @kubeconfig_override = state["kubeconfig"]
           kubectl_with(state, "delete", "deployments,replicasets,daemonsets,statefulsets,jobs", "--all", "--all-namespaces",
