@@ -9,6 +9,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOTFS="$1" GEM="$2" PAGE="$3" EXPECTED="$4" SPIN="$5"
 [ "$(id -u)" -eq 0 ] || { echo "arm64_smoke.sh needs root (chroot, binfmt_misc)" >&2; exit 1; }
+[ -d "$ROOTFS/usr/bin" ] || { echo "arm64_smoke.sh: no arm64 root filesystem at $ROOTFS (arm64_rootfs.sh builds it)" >&2; exit 1; }
 # shellcheck source=binfmt.sh
 . "$HERE/binfmt.sh"
 exec 9>"$ROOTFS.smoke.lock"
