@@ -2,9 +2,11 @@
 
 require "json"
 require "open3"
+require "tmpdir"
 require_relative "release/flux_artifact"
 require_relative "release/flux_source"
 require_relative "release/manifest_tree"
+require_relative "release/parser_artifact"
 
 # Publishing for Flux: the operator image (built without a Docker engine, rakelib/image.rake) and
 # the operator/deploy tree with that image pinned by digest, as a Flux OCI artifact, both pushed
@@ -18,6 +20,7 @@ module ReleasePublish
   ROOT = File.expand_path("..", __dir__)
   IMAGE_REPOSITORY = "stats-tracker-operator"
   MANIFESTS_REPOSITORY = "stats-tracker-manifests"
+  PARSER_REPOSITORY = "stats-tracker-parser"
   extend Rake::FileUtilsExt
 
   module_function
@@ -64,6 +67,29 @@ module ReleasePublish
   end
 end
 
+# The parser on its own: REGISTRY=host:port (required), TAG (default v<parser core crate version>:
+# an OCIRepository with a semver range picks the highest), REVISION (default the Git commit),
+# PARSER_WASM (default the component `rake wasm` builds), INSECURE=1, RELEASE_OUT=file.
+module ReleaseParser
+  module_function
+
+  def publish(env = ENV)
+    s = ReleasePublish.settings(env)
+    wasm = env.fetch("PARSER_WASM") { File.join(ReleasePublish::ROOT, "lib", "stats_tracker", "wasm", "ghcr_parser.wasm") }
+    artifact = Release::ParserArtifact.new(wasm: wasm, repo_root: ReleasePublish::ROOT,
+                                           source: ReleasePublish.git("config", "--get", "remote.origin.url"))
+    tag = env.fetch("TAG") { "v#{artifact.core_version}" }
+    # Flux's form of a source revision: the tag and the commit it was built from.
+    revision = env.fetch("REVISION") { "#{tag}@sha1:#{ReleasePublish.git("rev-parse", "HEAD")}" }
+    digest = Dir.mktmpdir("parser-artifact") do |dir|
+      artifact.push(registry: s[:registry], repository: ReleasePublish::PARSER_REPOSITORY, tag: tag, revision: revision,
+                    work_dir: dir, insecure: s[:insecure])
+    end
+    { "parser" => "oci://#{s[:registry]}/#{ReleasePublish::PARSER_REPOSITORY}:#{tag}", "digest" => digest,
+      "tag" => tag, "revision" => revision, "annotations" => artifact.annotations }
+  end
+end
+
 namespace :release do
   # The gem (and so the image built from it) is byte-identical for identical sources when its
   # timestamps come from the commit, so publishing again reuses the image instead of rebuilding it.
@@ -85,5 +111,12 @@ namespace :release do
     File.write(s[:out], JSON.pretty_generate(result)) if s[:out]
     puts JSON.pretty_generate(result)
     puts "Flux source: kubectl apply -k #{source_dir}"
+  end
+
+  desc "Push the parser component alone as a Flux OCI artifact (REGISTRY=host:port [TAG=vX.Y.Z PARSER_WASM=file])"
+  task parser: "wasm" do
+    result = ReleaseParser.publish
+    File.write(ENV["RELEASE_OUT"], JSON.pretty_generate(result)) if ENV["RELEASE_OUT"]
+    puts JSON.pretty_generate(result)
   end
 end

@@ -10,16 +10,18 @@ require_relative "oci_push"
 module Release
   # A directory tree as a Flux OCI artifact, the layout `flux push artifact` writes: an empty
   # JSON config of Flux's config media type, one tar+gzip layer of the tree, and the source and
-  # revision annotations source-controller reports in the OCIRepository's status.
+  # revision annotations source-controller reports in the OCIRepository's status, plus any
+  # annotations of the publisher's own (source-controller copies them all to status.artifact.metadata).
   class FluxArtifact
     CONFIG_TYPE = "application/vnd.cncf.flux.config.v1+json"
     CONTENT_TYPE = "application/vnd.cncf.flux.content.v1.tar+gzip"
 
-    def initialize(root:, source:, revision:, created: Time.now.utc)
+    def initialize(root:, source:, revision:, created: Time.now.utc, annotations: {})
       @root = root
       @source = source
       @revision = revision
       @created = created
+      @annotations = annotations
     end
 
     # Paths inside the layer are relative to root; entries sorted, owner and times fixed, so the
@@ -52,7 +54,7 @@ module Release
         "layers" => [oci.blob(layer, media_type: CONTENT_TYPE)],
         "annotations" => { "org.opencontainers.image.created" => @created.iso8601,
                            "org.opencontainers.image.source" => @source,
-                           "org.opencontainers.image.revision" => @revision }
+                           "org.opencontainers.image.revision" => @revision }.merge(@annotations)
       }
       oci.manifest(manifest, tag: tag)
     end
