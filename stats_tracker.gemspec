@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require_relative "lib/stats_tracker/version"
+require_relative "lib/stats_tracker/self_test"
 
 Gem::Specification.new do |spec|
   spec.name = "stats_tracker"
@@ -28,7 +29,9 @@ Gem::Specification.new do |spec|
   ]
   spec.files = Dir.glob(patterns, base: __dir__).reject do |path|
     path.start_with?("wasm/fuzz/") || path.match?(%r{(\A|/)target/})
-  end.sort
+  end
+  # The pages a replacement parser must parse right before the operator uses it.
+  spec.files = (spec.files + StatsTracker::SelfTest.files).uniq.sort
   spec.bindir = "exe"
   spec.executables = ["stats-tracker"]
   # The operator ships in the same gem and loads the ordinary way (`require "stats_tracker/operator"`).

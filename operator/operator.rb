@@ -18,7 +18,8 @@ OptionParser.new do |opts|
   opts.separator "LOG_FORMAT=json|text, LOG_LEVEL, LEADER_ELECT=true, LEASE_NAMESPACE, LEASE_NAME, CONCURRENCY,"
   opts.separator "GITHUB_RATE/GITHUB_BURST (requests per second / burst), STATS_TRACKER_PARSER_COMPONENT (+ _SHA256),"
   opts.separator "STATS_TRACKER_DATABASE_URL (record every observation in the history store), UI_ADDR (host:port of"
-  opts.separator "the read-only dashboard over that store)."
+  opts.separator "the read-only dashboard over that store), PARSER_OCIREPOSITORY (NAME or NAMESPACE/NAME of a Flux"
+  opts.separator "OCIRepository delivering the parser: each new revision is verified, self-tested, then swapped in)."
   opts.separator ""
   opts.on("--metrics-addr ADDR", "host:port for /healthz, /readyz, /metrics (port 0 = ephemeral)") do |v|
     bind, port = StatsTracker::Operator::Config.split_addr(v)

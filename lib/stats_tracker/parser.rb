@@ -17,12 +17,16 @@ module StatsTracker
 
     attr_reader :timeout, :memory_limit, :max_input_bytes
 
-    # component: path of a replacement parser component (same WIT world);
-    # sha256: its expected hex digest, checked before anything is compiled.
-    def initialize(timeout: DEFAULT_TIMEOUT, memory_limit: DEFAULT_MEMORY_LIMIT, component: nil, sha256: nil)
+    # component: path of a replacement parser component (same WIT world), or bytes: the
+    # component itself (one of the two at most); sha256: its expected hex digest, checked before
+    # anything is compiled.
+    def initialize(timeout: DEFAULT_TIMEOUT, memory_limit: DEFAULT_MEMORY_LIMIT, component: nil, sha256: nil, bytes: nil)
+      raise ArgumentError, "give component: (a path) or bytes:, not both" if component && bytes
+      raise TypeError, "bytes must be a String, got #{bytes.class}" unless bytes.nil? || bytes.is_a?(String)
+
       @timeout = Limits.timeout(timeout)
       @memory_limit = Limits.byte_count(memory_limit, :memory_limit)
-      @component = Compiled.component(File.binread(component || BUNDLED_COMPONENT), sha256: sha256)
+      @component = Compiled.component(bytes || File.binread(component || BUNDLED_COMPONENT), sha256: sha256)
       @max_input_bytes = @component.max_input_bytes(@timeout, @memory_limit)
     end
 

@@ -99,6 +99,19 @@ RSpec.describe "operator RBAC under its ServiceAccount", kube: true do
       expect(operator.can?("list", "leases", group: "coordination.k8s.io", namespace: system)).to be(false)
     end
 
+    it "gets, lists and watches OCIRepositories in its own namespace (the parser's source), and only that" do
+      flux = "source.toolkit.fluxcd.io"
+      %w[get list watch].each do |verb|
+        expect(operator.can?(verb, "ocirepositories", group: flux, namespace: system)).to be(true), verb
+      end
+      %w[create update patch delete deletecollection].each do |verb|
+        expect(operator.can?(verb, "ocirepositories", group: flux, namespace: system)).to be(false), verb
+      end
+      expect(operator.can?("patch", "ocirepositories", group: flux, namespace: system, subresource: "status")).to be(false)
+      expect(operator.can?("list", "ocirepositories", group: flux, namespace: "flux-system")).to be(false)
+      expect(operator.can?("get", "gitrepositories", group: flux, namespace: system)).to be(false)
+    end
+
     it "gets a Secret by name in a namespace that bound the secret-reader role" do
       # 404, not 403: the authorizer let the request through; the Secret just does not exist.
       expect(operator.get("/api/v1/namespaces/#{samples}/secrets/github-token").status).to eq(404)

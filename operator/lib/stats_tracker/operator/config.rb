@@ -11,6 +11,7 @@ module StatsTracker
       :leader_elect, :lease_namespace, :lease_name, :identity, :concurrency, :parser_component, :parser_sha256,
       :github_rate, :github_burst, :field_manager, :lease_duration, :renew_deadline, :retry_period,
       :shutdown_timeout, :watch_timeout, :relist_interval, :history_url, :ui_addr, :watch_label_selector,
+      :parser_oci_repository,
       keyword_init: true
     ) do
       def self.from_env(env = ENV, overrides = {})
@@ -33,7 +34,8 @@ module StatsTracker
           retry_period: Float(env.fetch("RETRY_PERIOD", "2")), shutdown_timeout: Float(env.fetch("SHUTDOWN_TIMEOUT", "25")),
           watch_timeout: Integer(env.fetch("WATCH_TIMEOUT", "300")), relist_interval: Float(env.fetch("RELIST_INTERVAL", "900")),
           history_url: env["STATS_TRACKER_DATABASE_URL"].to_s.empty? ? nil : env["STATS_TRACKER_DATABASE_URL"],
-          ui_addr: env["UI_ADDR"].to_s.empty? ? nil : env["UI_ADDR"]
+          ui_addr: env["UI_ADDR"].to_s.empty? ? nil : env["UI_ADDR"],
+          parser_oci_repository: env["PARSER_OCIREPOSITORY"].to_s.strip.then { |s| s.empty? ? nil : s }
         ).tap { |c| overrides.each { |k, v| c[k] = v } }
       end
 

@@ -15,6 +15,11 @@ require_relative "kube/resource_api"
 require_relative "kube/events"
 require_relative "history_recorder"
 require_relative "process_memory"
+require_relative "parser_source/current_parser"
+require_relative "parser_source/follower"
+require_relative "parser_source/artifact_download"
+require_relative "parser_source/candidate_check"
+require_relative "parser_source/reparse"
 
 module StatsTracker
   module Operator
@@ -28,7 +33,7 @@ module StatsTracker
       # The name Prometheus client libraries use, so existing dashboards and alerts apply.
       RESIDENT_MEMORY = "process_resident_memory_bytes"
 
-      attr_reader :manager, :metrics, :config, :logger
+      attr_reader :manager, :metrics, :config, :logger, :parser
 
       def initialize(config:, connection:, parser:, logger: nil, fetcher_factory: nil)
         @config = config
@@ -37,22 +42,33 @@ module StatsTracker
         @metrics = build_metrics
         @limiter = Controller::RateLimiter.new(rate: config.github_rate, burst: config.github_burst)
         @fetcher_factory = fetcher_factory || method(:default_fetcher)
-        @parser = parser
+        @parser = if parser.is_a?(ParserSource::CurrentParser)
+                    parser
+                  else
+                    ParserSource::CurrentParser.initial(parser, component: config.parser_component)
+                  end
         @stop = Controller::StopSignal.new
         @recorder = build_recorder
+        @events = Kube::Events.new(api: api(kind: "Event", plural: "events", group: "events.k8s.io"),
+                                   controller: "#{GROUP}/operator", instance: @config.identity, logger: @logger)
         @manager = build_manager
+        @follower = build_follower
       end
 
       def run
         ui = start_ui
+        announce_parser
+        @follower&.start
         @manager.run
       ensure
+        @follower&.stop
         ui&.stop
         @recorder&.stop
       end
 
       def stop
         @manager.stop
+        @follower&.stop
       end
 
       def kube_requests(verb: nil, resource: nil)
@@ -74,6 +90,7 @@ module StatsTracker
         metrics.counter("stats_tracker_kube_requests_total", "Requests to the Kubernetes API by verb and resource")
         metrics.gauge(CACHED_OBJECTS, "Objects held in the informer caches, by resource")
         metrics.gauge(RESIDENT_MEMORY, "Resident memory of the operator process in bytes")
+        ParserSource::Follower.register_metrics(metrics)
         metrics
       end
 
@@ -94,8 +111,7 @@ module StatsTracker
       def build_manager
         projects = api(kind: "Project", plural: "projects", group: GROUP, version: VERSION)
         leaves = api(kind: "Leaf", plural: "leaves", group: GROUP, version: VERSION)
-        events = Kube::Events.new(api: api(kind: "Event", plural: "events", group: "events.k8s.io"),
-                                  controller: "#{GROUP}/operator", instance: @config.identity, logger: @logger)
+        events = @events
         queue = Controller::WorkQueue.new(backoff: StatsTracker::Backoff.new(base: 1.0, cap: 300.0))
         tokens = GithubTokens.new(secrets_api: api(kind: "Secret", plural: "secrets"), default_token: @config.github_token,
                                   build_fetcher: @fetcher_factory, logger: @logger)
@@ -137,6 +153,34 @@ module StatsTracker
         end
         rss = ProcessMemory.rss_bytes
         @metrics.set(RESIDENT_MEMORY, {}, rss) if rss
+      end
+
+      # PARSER_OCIREPOSITORY: follow a Flux OCIRepository that delivers the parser. Both replicas
+      # follow it (a standby that takes over already has the parser); Leafs are re-queued only
+      # where informers run, on the leader.
+      def build_follower
+        return nil unless @config.parser_oci_repository
+
+        namespace, name = ParserSource::Follower.locate(@config.parser_oci_repository,
+                                                        default_namespace: @connection.default_namespace || "default")
+        ParserSource::Follower.new(
+          api: api(kind: "OCIRepository", plural: "ocirepositories", group: "source.toolkit.fluxcd.io", fenced: false),
+          namespace: namespace, name: name, current: @parser, check: ParserSource::CandidateCheck.new,
+          download: ParserSource::ArtifactDownload.new, events: @events, metrics: @metrics,
+          logger: @logger.with(component: "parser"), on_swap: method(:reparse_failed_leaves)
+        )
+      end
+
+      def announce_parser
+        loaded = @parser.loaded
+        ParserSource::Follower.report(@metrics, loaded)
+        @logger.info("parser in use", source: loaded.source, revision: loaded.revision, digest: loaded.digest,
+                                      loaded_at: loaded.loaded_at.utc.iso8601, follows: @follower&.source)
+      end
+
+      def reparse_failed_leaves
+        keys = ParserSource::Reparse.call(leaves: MultiStore.of(@manager.informers, "leaves").all, queue: @manager.queue)
+        @logger.info("re-reading Leafs the previous parser rejected", count: keys.size) unless keys.empty?
       end
 
       # The history store is optional: with STATS_TRACKER_DATABASE_URL every page read is also

@@ -28,11 +28,12 @@ module StatsTracker
 
         def initialize(api:, handler:, logger:, stop:, namespace: nil, relist_interval: 900, watch_timeout: 300,
                        read_timeout: 90, backoff: StatsTracker::Backoff.new(base: 0.5, cap: 30), on_watch_event: nil,
-                       label_selector: nil)
+                       label_selector: nil, field_selector: nil)
           @api = api
           @handler = handler
           @namespace = namespace
           @label_selector = label_selector
+          @field_selector = field_selector
           @logger = logger
           @stop = stop
           @relist_interval = relist_interval
@@ -170,7 +171,8 @@ module StatsTracker
         end
 
         def relist
-          items, version = @api.list(namespace: @namespace, label_selector: @label_selector, transform: method(:cached_or_new))
+          items, version = @api.list(namespace: @namespace, label_selector: @label_selector, field_selector: @field_selector,
+                                     transform: method(:cached_or_new))
           load(items, version)
         end
 
@@ -184,7 +186,8 @@ module StatsTracker
 
         def watch
           url = @api.watch_url(namespace: @namespace, resource_version: @resource_version,
-                               timeout_seconds: @watch_timeout, label_selector: @label_selector)
+                               timeout_seconds: @watch_timeout, label_selector: @label_selector,
+                               field_selector: @field_selector)
           stream = WatchStream.new(url: url, connection: @api.connection, read_timeout: @read_timeout)
           @lock.synchronize { @stream = stream }
           return if @stop.stopped? || paused?

@@ -42,11 +42,12 @@ module StatsTracker
         # Returns [items, resourceVersion], each item passed through `transform` as its page
         # arrives. Listed in pages of LIST_PAGE: a single response for thousands of objects would
         # hold its whole JSON text and parse at once, a peak the heap keeps after the list is done.
-        def list(namespace: nil, label_selector: nil, transform: nil)
+        def list(namespace: nil, label_selector: nil, field_selector: nil, transform: nil)
           items = []
           continue = nil
           loop do
-            result = list_page(namespace: namespace, label_selector: label_selector, continue: continue)
+            result = list_page(namespace: namespace, label_selector: label_selector, field_selector: field_selector,
+                               continue: continue)
             page = Array(result[:items])
             items.concat(transform ? page.map { |item| transform.call(item) } : page)
             continue = result.dig(:metadata, :continue)
@@ -95,12 +96,13 @@ module StatsTracker
           apply({ metadata: { name: name, namespace: namespace }, status: status }, subresource: "status", force: force)
         end
 
-        def watch_url(namespace:, resource_version:, timeout_seconds:, label_selector: nil)
+        def watch_url(namespace:, resource_version:, timeout_seconds:, label_selector: nil, field_selector: nil)
           base = @group ? "#{@connection.server}/apis/#{@group}/#{@version}" : "#{@connection.server}/api/#{@version}"
           path = namespace ? "#{base}/namespaces/#{namespace}/#{@plural}" : "#{base}/#{@plural}"
           query = { watch: "true", allowWatchBookmarks: "true", timeoutSeconds: timeout_seconds.to_i }
           query[:resourceVersion] = resource_version if resource_version
           query[:labelSelector] = label_selector if label_selector
+          query[:fieldSelector] = field_selector if field_selector
           URI("#{path}?#{URI.encode_www_form(query)}")
         end
 
@@ -108,9 +110,9 @@ module StatsTracker
 
         LIST_PAGE = 100
 
-        def list_page(namespace:, label_selector:, continue:)
-          options = { namespace: namespace, label_selector: label_selector, limit: LIST_PAGE, continue: continue,
-                      as: :parsed_symbolized }.compact
+        def list_page(namespace:, label_selector:, field_selector:, continue:)
+          options = { namespace: namespace, label_selector: label_selector, field_selector: field_selector, limit: LIST_PAGE,
+                      continue: continue, as: :parsed_symbolized }.compact
           call(:list) { |client| client.get_entities(@kind, @plural, options) }
         end
 
