@@ -47,7 +47,7 @@ RSpec.describe "operator/deploy/flux against Flux's CRDs", kube: true do
 
   it "accepts flux/git in a server-side dry run" do
     result = kubectl.apply!(manifests.build("flux/git").yaml, dry_run: true)
-    expect(result.stdout.scan("serverside-applied (server dry run)").size).to eq(4)
+    expect(result.stdout.scan("serverside-applied (server dry run)").size).to eq(5)
     expect(result.stderr).to eq("")
   end
 
@@ -57,7 +57,7 @@ RSpec.describe "operator/deploy/flux against Flux's CRDs", kube: true do
       "url" => "oci://registry.test:5000/stats-tracker-manifests", "ref" => { "tag" => "v9" }, "insecure" => true
     )
     result = kubectl.apply!(build.yaml, dry_run: true)
-    expect(result.stdout.scan("serverside-applied (server dry run)").size).to eq(4)
+    expect(result.stdout.scan("serverside-applied (server dry run)").size).to eq(5)
     expect(result.stderr).to eq("")
   end
 
@@ -100,6 +100,14 @@ RSpec.describe "operator/deploy/flux against Flux's CRDs", kube: true do
     result = kubectl.apply(YAML.dump(broken), dry_run: true)
     expect(result.success?).to be(false)
     expect(result.stderr).to include(".spec.wait: expected boolean")
+  end
+
+  it "accepts the parser's OCIRepository in the operator's namespace" do
+    kubectl.apply!(YAML.dump("apiVersion" => "v1", "kind" => "Namespace", "metadata" => { "name" => "stats-tracker-system" }))
+    result = kubectl.apply!(manifests.build("flux/parser").yaml, dry_run: true)
+    expect(result.stdout).to include("ocirepository.source.toolkit.fluxcd.io/stats-tracker-parser serverside-applied (server dry run)")
+  ensure
+    StatsTracker::Testing::KubeCluster.shared.delete_namespace("stats-tracker-system", wait: true, timeout: 120)
   end
 
   it "rejects an OCIRepository whose URL is not oci://" do

@@ -124,12 +124,14 @@ RSpec.describe "operator/deploy kustomizations" do
   describe "flux" do
     let(:kustomizations) { manifests.build("flux/git").of_kind("Kustomization") }
 
-    it "orders CRDs before the operator before the samples" do
+    it "orders CRDs before the operator before the samples and the parser's source" do
       by_name = kustomizations.to_h { |k| [k.dig("metadata", "name"), k] }
-      expect(by_name.keys).to contain_exactly("stats-tracker-crds", "stats-tracker-operator", "stats-tracker-samples")
+      expect(by_name.keys).to contain_exactly("stats-tracker-crds", "stats-tracker-operator", "stats-tracker-samples",
+                                              "stats-tracker-parser")
       expect(by_name["stats-tracker-crds"]["spec"]).not_to have_key("dependsOn")
       expect(by_name["stats-tracker-operator"].dig("spec", "dependsOn")).to eq([{ "name" => "stats-tracker-crds" }])
       expect(by_name["stats-tracker-samples"].dig("spec", "dependsOn")).to eq([{ "name" => "stats-tracker-operator" }])
+      expect(by_name["stats-tracker-parser"].dig("spec", "dependsOn")).to eq([{ "name" => "stats-tracker-operator" }])
     end
 
     it "waits for health, retries and times out on every step, and never prunes the CRDs" do
@@ -147,14 +149,33 @@ RSpec.describe "operator/deploy kustomizations" do
       end
     end
 
-    it "leaves the CRDs to the CRDs step: the operator step's patches drop them and nothing else" do
+    it "leaves the CRDs to the CRDs step, and points the operator at the parser's OCIRepository, nothing else" do
       operator = kustomizations.find { |k| k.dig("metadata", "name") == "stats-tracker-operator" }
       path = operator.dig("spec", "path").delete_prefix("./operator/deploy/")
       plain = manifests.build(path)
       patched = manifests.build_with(path, patches: operator.dig("spec", "patches"))
       expect(plain.kinds).to include("CustomResourceDefinition")
       expect(patched.kinds).not_to include("CustomResourceDefinition")
-      expect(patched.documents).to eq(plain.documents.reject { |d| d["kind"] == "CustomResourceDefinition" })
+      deployment = ->(docs) { docs.find { |d| d["kind"] == "Deployment" } }
+      env = deployment.call(patched.documents).dig("spec", "template", "spec", "containers", 0, "env")
+      parser_source = manifests.build("flux/parser").find("OCIRepository", "stats-tracker-parser")
+      expect(env).to include("name" => "PARSER_OCIREPOSITORY", "value" => parser_source.dig("metadata", "name"))
+      expect(parser_source.dig("metadata", "namespace")).to eq(deployment.call(plain.documents).dig("metadata", "namespace"))
+      without_env = patched.documents.map do |d|
+        next d unless d["kind"] == "Deployment"
+
+        Marshal.load(Marshal.dump(d)).tap do |copy|
+          copy.dig("spec", "template", "spec", "containers", 0, "env").reject! { |e| e["name"] == "PARSER_OCIREPOSITORY" }
+        end
+      end
+      expect(without_env).to eq(plain.documents.reject { |d| d["kind"] == "CustomResourceDefinition" })
+    end
+
+    it "pins the parser's source by semver, reading the layer rake release:parser writes" do
+      spec = manifests.build("flux/parser").find("OCIRepository", "stats-tracker-parser")["spec"]
+      expect(spec["ref"]).to eq("semver" => ">=0.1.0")
+      expect(spec["url"]).to eq("oci://ghcr.io/stats-tracker/stats-tracker-parser")
+      expect(spec["layerSelector"]).to eq("mediaType" => "application/vnd.cncf.flux.content.v1.tar+gzip", "operation" => "extract")
     end
 
     it "offers the same steps from an OCIRepository" do
