@@ -12,7 +12,8 @@ module NativeGem
   class PlatformGem
     ROOT = File.expand_path("../..", __dir__)
     # What only the source gem needs: the Cargo workspace the extension is compiled from.
-    SOURCE_ONLY = [%r{\Aext/}, %r{\Awasm/}, /\ACargo\.(toml|lock)\z/].freeze
+    # wasm/wit stays: the operator reads from it the world a delivered parser must implement.
+    SOURCE_ONLY = [%r{\Aext/}, %r{\Awasm/(?!wit/)}, /\ACargo\.(toml|lock)\z/].freeze
 
     # binaries: { "3.1" => "/path/to/stripped/stats_tracker.so", ... }
     def initialize(source_spec:, platform:, binaries:)

@@ -12,6 +12,7 @@ require_relative "../../testing/e2e/flux"
 require_relative "../../testing/e2e/kubectl"
 require_relative "../../testing/e2e/node/cluster"
 require_relative "scenarios"
+require_relative "parser_scenarios"
 
 module StatsTracker
   module E2E
@@ -19,6 +20,7 @@ module StatsTracker
     # the scenarios, and teardown with a check that the host is as it was.
     class Run
       include Scenarios
+      include ParserScenarios
 
       LISTING = %w[listing-fluxcd-page1.html listing-fluxcd-page2.html listing-fluxcd-page3.html].freeze
       TAG = "e2e"
@@ -68,10 +70,14 @@ module StatsTracker
           @release = publish(revision: "e2e-1")
           "#{@release["image"]}, #{@release["manifests"]} (#{@release["manifests_digest"]})"
         end
+        @checks.run("rake release:parser: the built-in parser published as its own artifact #{PARSER_TAGS[:builtin]}", setup: true) do
+          @parser_releases = { builtin: publish_parser(tag: PARSER_TAGS[:builtin]) }
+          "#{@parser_releases[:builtin]["parser"]} (#{@parser_releases[:builtin]["digest"]})"
+        end
         @checks.run("repository's Flux manifests applied (test overlay); Kustomizations Ready in order", setup: true) do
           serve_pages
           apply_overlay
-          kustomizations_ready_in_order
+          kustomizations_ready_in_order + "; #{parser_source_ready}"
         end
         @checks.run("operator Pods: published image, production securityContext, in-cluster identity", setup: true) do
           operator_pods_as_in_production
@@ -89,6 +95,13 @@ module StatsTracker
         @checks.run("failover: leader Pod deleted, the standby takes the Lease and reconciles, never two leaders") { failover }
         @checks.run("Flux reverts drift (deleted Deployment, hand edit) when requestedAt is set") { flux_reverts_drift }
         @checks.run("probes pass, /metrics scraped from the Pod IP, kubectl wait Ready") { probes_and_metrics }
+        @checks.run("parser recovery: markup change -> ParseFailed; fixed parser published; Leafs Ready, no restart") do
+          parser_recovery
+        end
+        @checks.run("parser rollback: pinning the previous revision swaps the operator back, unpinning forward") { parser_rollback }
+        @checks.run("broken parser artifact refused: previous parser stays, Event and refusal metric name it") do
+          broken_parser_refused
+        end
       end
 
       # --- set-up steps -------------------------------------------------------------------
@@ -138,6 +151,8 @@ module StatsTracker
           "resources" => [Pathname(@release.fetch("flux_source"))
             .relative_path_from(File.join(@node.dir, "flux-overlay")).to_s],
           "patches" => [
+            { "target" => { "kind" => "Kustomization", "name" => "stats-tracker-parser" },
+              "patch" => YAML.dump([{ "op" => "add", "path" => "/spec/patches", "value" => [parser_source_patch] }]) },
             { "target" => { "kind" => "Kustomization", "name" => "stats-tracker-operator" },
               "patch" => YAML.dump([{ "op" => "add", "path" => "/spec/patches/-",
                                       "value" => { "patch" => YAML.dump(env_patch),

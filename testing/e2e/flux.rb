@@ -4,6 +4,7 @@ require "fileutils"
 require_relative "../kube/components/component"
 require_relative "../kube/free_port"
 require_relative "node/http_probe"
+require_relative "node/network"
 
 module StatsTracker
   module E2E
@@ -58,8 +59,10 @@ module StatsTracker
         controllers = [
           Controller.new(name: "source-controller", binary: File.join(dir_of("source-controller"), "source-controller"),
                          kubeconfig: @node.kubeconfig_path, log_path: File.join(@node.log_dir, "source-controller.log"),
-                         flags: ["--storage-path=#{storage}", "--storage-addr=127.0.0.1:#{storage_port}",
-                                 "--storage-adv-addr=127.0.0.1:#{storage_port}"]),
+                         # On the node's address: the operator Pods download the parser's artifact
+                         # from status.artifact.url, as in a cluster they would from its Service.
+                         flags: ["--storage-path=#{storage}", "--storage-addr=#{Node::Network::NODE_IP}:#{storage_port}",
+                                 "--storage-adv-addr=#{Node::Network::NODE_IP}:#{storage_port}"]),
           # A dependency that is not Ready yet is retried after 5 s instead of the default 30 s.
           Controller.new(name: "kustomize-controller", binary: File.join(dir_of("kustomize-controller"), "kustomize-controller"),
                          kubeconfig: @node.kubeconfig_path, log_path: File.join(@node.log_dir, "kustomize-controller.log"),
