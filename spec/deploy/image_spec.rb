@@ -3,6 +3,7 @@
 require "fileutils"
 require "tmpdir"
 require "yaml"
+require "stats_tracker/parser_world"
 require_relative "support/operator_image"
 require_relative "support/manifests"
 require_relative "support/sample_project_run"
@@ -50,6 +51,12 @@ RSpec.describe "the operator image (OCI layout from Debian packages)", image: tr
                "print JSON.generate(StatsTracker::Parser.new.package($stdin.binmode.read).to_h)"
       out = run_in_image("ruby", "-e", script, stdin: File.binread(File.join(GHCR_FIXTURES, fixture)))
       expect(JSON.parse(out)).to eq(expected)
+    end
+
+    it "holds the WIT world and the self-test corpus a delivered parser is checked against" do
+      script = 'require "stats_tracker"; require "stats_tracker/parser_world"; require "stats_tracker/self_test"; ' \
+               'puts StatsTracker::ParserWorld.name, StatsTracker::SelfTest.run(StatsTracker::Parser.new).size'
+      expect(run_in_image("ruby", "-e", script).lines.map(&:strip)).to eq([StatsTracker::ParserWorld.name, "0"])
     end
 
     it "starts the operator's entrypoint (--help)" do

@@ -34,6 +34,7 @@ RSpec.describe StatsTracker::Operator::ParserSource::Follower, kube: true do
   end
 
   after do
+    warn log.string if ENV["FOLLOWER_LOG"] # the follower's log lines, when a wait times out
     @follower&.stop
     artifacts.stop
   end
@@ -65,7 +66,7 @@ RSpec.describe StatsTracker::Operator::ParserSource::Follower, kube: true do
 
   # Ruby 3.1's Queue#pop has no timeout.
   def next_swap
-    wait_for("a parser swap", timeout: 120) { !swaps.empty? }
+    wait_for("a parser swap", timeout: 300) { !swaps.empty? }
     swaps.pop
   end
 
