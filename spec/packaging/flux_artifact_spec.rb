@@ -21,24 +21,9 @@ RSpec.describe "the Flux OCI artifact of operator/deploy" do
   image_digest = "sha256:#{"ab" * 32}"
 
   before(:context) do
-    raise "docker-registry is not installed: run bin/setup (apt-get install docker-registry)" unless
-      system("command -v docker-registry >/dev/null 2>&1")
-
-    @dir = Dir.mktmpdir("registry-")
-    port = TCPServer.open("127.0.0.1", 0) { |s| s.addr[1] }
-    @registry = "127.0.0.1:#{port}"
-    File.write(File.join(@dir, "config.yml"), YAML.dump(
-                                                "version" => 0.1, "log" => { "level" => "warn" },
-                                                "storage" => { "filesystem" => { "rootdirectory" => File.join(@dir, "data") } },
-                                                "http" => { "addr" => @registry }
-                                              ))
-    @pid = Process.spawn("docker-registry", "serve", File.join(@dir, "config.yml"), out: File::NULL, err: File::NULL)
-    deadline = Time.now + 30
-    until (Net::HTTP.get_response(URI("http://#{@registry}/v2/")).code == "200" rescue false) # rubocop:disable Style/RescueModifier
-      raise "docker-registry did not start on #{@registry}" if Time.now > deadline
-
-      sleep 0.1
-    end
+    @registry_server = StatsTracker::Testing::LocalRegistry.new.start
+    @registry = @registry_server.address
+    @dir = Dir.mktmpdir("flux-artifact-")
     @tree = Release::ManifestTree.new(repo_root: root)
                                  .render(out_dir: File.join(@dir, "tree"), image: "#{@registry}/stats-tracker-operator",
                                          digest: image_digest)
@@ -48,18 +33,11 @@ RSpec.describe "the Flux OCI artifact of operator/deploy" do
   end
 
   after(:context) do
-    if @pid
-      Process.kill("TERM", @pid)
-      Process.wait(@pid)
-    end
+    @registry_server&.stop
     FileUtils.rm_rf(@dir) if @dir
   end
 
-  def get(path, accept: nil)
-    res = Net::HTTP.get_response(URI("http://#{@registry}#{path}"), accept ? { "Accept" => accept } : {})
-    expect(res.code).to eq("200"), "GET #{path}: #{res.code} #{res.body}"
-    res.body
-  end
+  def get(path, accept: nil) = @registry_server.get(path, accept: accept)
 
   let(:manifest) do
     JSON.parse(get("/v2/acme/stats-tracker-manifests/manifests/v9", accept: "application/vnd.oci.image.manifest.v1+json"))
