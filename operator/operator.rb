@@ -41,6 +41,9 @@ end.parse!
 
 begin
   config = StatsTracker::Operator::Config.from_env(ENV, overrides)
+  # A malformed reference is a configuration error now, not a crash when the follower starts.
+  StatsTracker::Operator::ParserSource::Follower.locate(config.parser_oci_repository, default_namespace: "") if
+    config.parser_oci_repository
   if config.history_url
     # A malformed URL is a configuration error now; an unreachable database is retried later.
     require "stats_tracker/history"
