@@ -27,11 +27,11 @@ Gem::Specification.new do |spec|
     "ext/**/*.{rs,rb,toml}", "wasm/**/*.{rs,toml,wit}", "Cargo.toml", "Cargo.lock",
     "operator/**/*.{rb,yaml,yml}", "README.md", "LICENSE*"
   ]
-  spec.files = Dir.glob(patterns, base: __dir__).reject do |path|
+  built = Dir.glob(patterns, base: __dir__).reject do |path|
     path.start_with?("wasm/fuzz/") || path.match?(%r{(\A|/)target/})
   end
   # The pages a replacement parser must parse right before the operator uses it.
-  spec.files = (spec.files + StatsTracker::SelfTest.files).uniq.sort
+  spec.files = (built + StatsTracker::SelfTest.files).uniq.sort
   spec.bindir = "exe"
   spec.executables = ["stats-tracker"]
   # The operator ships in the same gem and loads the ordinary way (`require "stats_tracker/operator"`).

@@ -55,7 +55,7 @@ RSpec.describe "the operator image (OCI layout from Debian packages)", image: tr
 
     it "holds the WIT world and the self-test corpus a delivered parser is checked against" do
       script = 'require "stats_tracker"; require "stats_tracker/parser_world"; require "stats_tracker/self_test"; ' \
-               'puts StatsTracker::ParserWorld.name, StatsTracker::SelfTest.run(StatsTracker::Parser.new).size'
+               "puts StatsTracker::ParserWorld.name, StatsTracker::SelfTest.run(StatsTracker::Parser.new).size"
       expect(run_in_image("ruby", "-e", script).lines.map(&:strip)).to eq([StatsTracker::ParserWorld.name, "0"])
     end
 

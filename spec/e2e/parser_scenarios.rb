@@ -57,7 +57,7 @@ module StatsTracker
         end
         annotate_leaves
         @kubectl.wait("every Leaf ParseFailed under the built-in parser", timeout: 300, interval: 1,
-                                                                           diagnostics: -> { operator_logs_tail }) do
+                                                                          diagnostics: -> { operator_logs_tail }) do
           @kubectl.leaves.all? { |l| @kubectl.condition(l, "Ready")&.values_at("status", "reason") == %w[False ParseFailed] }
         end
 
@@ -67,7 +67,7 @@ module StatsTracker
         request_parser_source
         first = nil
         @kubectl.wait("every Leaf Ready with the new counts", timeout: 300, interval: 0.5,
-                                                               diagnostics: -> { parser_diagnostics }) do
+                                                              diagnostics: -> { parser_diagnostics }) do
           corrected = @kubectl.leaves.select { |l| @kubectl.ready?(l) && l.dig("status", "downloadCount") == @packages[l.dig("spec", "package")] }
           first ||= monotonic - published unless corrected.empty?
           corrected.size == @packages.size

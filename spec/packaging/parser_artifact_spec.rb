@@ -32,8 +32,8 @@ RSpec.describe "rake release:parser" do
     expect(@manifest.dig("config", "mediaType")).to eq("application/vnd.cncf.flux.config.v1+json")
     expect(@manifest["layers"].map { |l| l["mediaType"] }).to eq(["application/vnd.cncf.flux.content.v1.tar+gzip"])
     expect(@result["digest"]).to eq("sha256:#{Digest::SHA256.hexdigest(@registry.get(
-      "/v2/acme/stats-tracker-parser/manifests/v9.8.7", accept: @manifest["mediaType"]
-    ))}")
+                                                                         "/v2/acme/stats-tracker-parser/manifests/v9.8.7", accept: @manifest["mediaType"]
+                                                                       ))}")
   end
 
   it "annotates the WIT world, the core crate version and the source revision, each read from its source" do

@@ -25,8 +25,8 @@ RSpec.describe StatsTracker::Operator::ParserSource::CandidateCheck do
 
   it "refuses an artifact that says it implements another WIT world, or says nothing, without compiling it" do
     expect { described_class.new.call(bundled, metadata: { "stats-tracker.dev/parser-wit-world": "stats-tracker:ghcr/ghcr-parser@0.2.0" }) }
-      .to refused_with("WrongWorld", /implements WIT world stats-tracker:ghcr\/ghcr-parser@0\.2\.0, this operator needs #{Regexp.escape(world)}/)
-    expect { described_class.new.call(bundled, metadata: nil) }.to refused_with("WrongWorld", /no stats-tracker.dev\/parser-wit-world/)
+      .to refused_with("WrongWorld", %r{implements WIT world stats-tracker:ghcr/ghcr-parser@0\.2\.0, this operator needs #{Regexp.escape(world)}})
+    expect { described_class.new.call(bundled, metadata: nil) }.to refused_with("WrongWorld", %r{no stats-tracker.dev/parser-wit-world})
   end
 
   it "refuses a component that does not export the world, whatever its annotation claims" do

@@ -16,7 +16,7 @@ RSpec.describe "PARSER_OCIREPOSITORY" do
     expect(follower.locate("stats-tracker-parser", default_namespace: "stats-tracker-system"))
       .to eq(%w[stats-tracker-system stats-tracker-parser])
     expect(follower.locate("flux-system/parser", default_namespace: "x")).to eq(%w[flux-system parser])
-    expect { follower.locate("ops/", default_namespace: "x") }.to raise_error(ArgumentError, /NAME or NAMESPACE\/NAME/)
+    expect { follower.locate("ops/", default_namespace: "x") }.to raise_error(ArgumentError, %r{NAME or NAMESPACE/NAME})
     expect { follower.locate("a b", default_namespace: "x") }.to raise_error(ArgumentError)
   end
 end

@@ -15,11 +15,11 @@ require "stats_tracker/operator/parser_source/candidate_check"
 RSpec.describe StatsTracker::Operator::ParserSource::Follower, kube: true do
   include StatsTracker::Testing::OperatorHarness
 
-  SOURCE_GROUP = "source.toolkit.fluxcd.io"
+  let(:source_group) { "source.toolkit.fluxcd.io" }
   let(:artifacts) { StatsTracker::Testing::ArtifactServer.new.start }
   let(:repositories) do
     StatsTracker::Operator::Kube::ResourceApi.new(connection: connection, kind: "OCIRepository", plural: "ocirepositories",
-                                                  group: SOURCE_GROUP, version: "v1", field_manager: "source-controller")
+                                                  group: source_group, version: "v1", field_manager: "source-controller")
   end
   let(:metrics) { StatsTracker::Operator::Controller::Metrics.new.tap { |m| described_class.register_metrics(m) } }
   let(:log) { StringIO.new }
@@ -41,10 +41,10 @@ RSpec.describe StatsTracker::Operator::ParserSource::Follower, kube: true do
 
   def start_follower(name: "parser")
     events = StatsTracker::Operator::Kube::Events.new(api: api_for("events"), controller: "test", instance: "spec",
-                                                       logger: StatsTracker::Operator::Log.new(io: log))
+                                                      logger: StatsTracker::Operator::Log.new(io: log))
     @follower = described_class.new(
       api: StatsTracker::Operator::Kube::ResourceApi.new(connection: connection, kind: "OCIRepository",
-                                                         plural: "ocirepositories", group: SOURCE_GROUP),
+                                                         plural: "ocirepositories", group: source_group),
       namespace: namespace, name: name, current: current, check: StatsTracker::Operator::ParserSource::CandidateCheck.new,
       download: StatsTracker::Operator::ParserSource::ArtifactDownload.new(timeout: 30), events: events, metrics: metrics,
       logger: StatsTracker::Operator::Log.new(io: log), on_swap: -> { swaps << current.loaded.revision }
@@ -123,7 +123,7 @@ RSpec.describe StatsTracker::Operator::ParserSource::Follower, kube: true do
     end
     refused = events_for("parser").find { |e| e[:reason] == "ParserRefused" }
     expect(refused).to include(type: "Warning", regarding: include(kind: "OCIRepository", name: "parser",
-                                                                   apiVersion: "#{SOURCE_GROUP}/v1"))
+                                                                   apiVersion: "#{source_group}/v1"))
     expect(events_for("parser").map { |e| e[:reason] }).to include("ParserLoaded")
 
     # A good new revision, then the previous one pinned again: the operator swaps back.

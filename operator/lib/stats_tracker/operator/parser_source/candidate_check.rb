@@ -34,8 +34,12 @@ module StatsTracker
           said = (metadata || {}).transform_keys(&:to_s)[WORLD_ANNOTATION]
           return if said == @world
 
-          raise Refusal.new("WrongWorld", said ? "artifact implements WIT world #{said}, this operator needs #{@world}" :
-                                                 "artifact has no #{WORLD_ANNOTATION} annotation (publish it with rake release:parser)")
+          message = if said
+                      "artifact implements WIT world #{said}, this operator needs #{@world}"
+                    else
+                      "artifact has no #{WORLD_ANNOTATION} annotation (publish it with rake release:parser)"
+                    end
+          raise Refusal.new("WrongWorld", message)
         end
 
         def compile(bytes)

@@ -29,7 +29,7 @@ module StatsTracker
           @loaded = Loaded.new(parser: parser, source: source, revision: revision, digest: digest, loaded_at: clock.call).freeze
         end
 
-        def loaded = @loaded
+        attr_reader :loaded
 
         # Returns what was loaded before.
         def swap(parser, source:, revision:, digest:)

@@ -161,7 +161,7 @@ module StatsTracker
           self.class.report(@metrics, loaded, previous: previous)
           @metrics.set(LOAD_SECONDS, {}, seconds)
           @logger.info("parser swapped", source: source, revision: loaded.revision, digest: loaded.digest,
-                                        load_seconds: seconds.round(3), previous_revision: previous.revision)
+                                         load_seconds: seconds.round(3), previous_revision: previous.revision)
           @events.record(regarding(object), type: "Normal", reason: "ParserLoaded", action: "LoadParser",
                                             note: "parser revision #{loaded.revision} in use (was #{previous.revision})")
           @on_swap.call
