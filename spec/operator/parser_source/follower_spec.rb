@@ -143,14 +143,15 @@ RSpec.describe StatsTracker::Operator::ParserSource::Follower, kube: true do
   it "retries a download that failed and loads the revision once source-controller serves it" do
     create_repository
     start_follower
-    artifact = artifacts.publish(namespace: namespace, name: "parser", files: { "ghcr_parser.wasm" => bundled })
-    missing = artifact.merge(url: "#{artifacts.base_url}/ocirepository/#{namespace}/parser/later.tar.gz")
-    repositories.apply_status(name: "parser", namespace: namespace, status: { artifact: missing.merge(
-      revision: "v1@sha256:later", lastUpdateTime: Time.now.utc.iso8601, metadata: world
-    ) })
+    archive = StatsTracker::Testing::ArtifactServer.tar_gz("ghcr_parser.wasm" => bundled)
+    path = "/ocirepository/#{namespace}/parser/later.tar.gz"
+    repositories.apply_status(name: "parser", namespace: namespace, status: { artifact: {
+                                url: "#{artifacts.base_url}#{path}", digest: "sha256:#{Digest::SHA256.hexdigest(archive)}", size: archive.bytesize,
+                                path: path.delete_prefix("/"), revision: "v1@sha256:later", lastUpdateTime: Time.now.utc.iso8601, metadata: world
+                              } })
     wait_refused("v1@sha256:later", "DownloadFailed")
-    artifacts.put("/ocirepository/#{namespace}/parser/later.tar.gz",
-                  StatsTracker::Testing::ArtifactServer.tar_gz("ghcr_parser.wasm" => bundled))
+    # The very archive the status names, served from now on.
+    artifacts.put(path, archive)
     expect(next_swap).to eq("v1@sha256:later")
   end
 end
