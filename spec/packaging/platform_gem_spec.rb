@@ -29,8 +29,8 @@ RSpec.describe NativeGem::PlatformGem do
     expect(gem.spec.executables).to eq(["stats-tracker"])
   end
 
-  it "leaves the Rust sources and the Cargo workspace to the source gem" do
-    expect(gem.spec.files.grep(%r{\Aext/|\Awasm/|\ACargo\.})).to be_empty
+  it "leaves the Rust sources and the Cargo workspace to the source gem, keeping only the WIT world" do
+    expect(gem.spec.files.grep(%r{\Aext/|\Awasm/|\ACargo\.})).to eq(["wasm/wit/ghcr-parser.wit"])
     expect(gem.spec.files.grep(/\.so\z/)).to eq(["lib/stats_tracker/#{abi}/stats_tracker.so"])
   end
 
