@@ -102,9 +102,14 @@ RSpec.describe "operator/deploy/flux against Flux's CRDs", kube: true do
     expect(result.stderr).to include(".spec.wait: expected boolean")
   end
 
-  it "accepts the parser's OCIRepository in the operator's namespace" do
+  it "refuses the parser's OCIRepository until a registry is patched in, then accepts it in the operator's namespace" do
     kubectl.apply!(YAML.dump("apiVersion" => "v1", "kind" => "Namespace", "metadata" => { "name" => "stats-tracker-system" }))
-    result = kubectl.apply!(manifests.build("flux/parser").yaml, dry_run: true)
+    unpublished = kubectl.apply(manifests.build("flux/parser").yaml, dry_run: true)
+    expect([unpublished.success?, unpublished.stderr]).to match([false, /spec.url: Required value/])
+
+    source = manifests.build("flux/parser").find("OCIRepository", "stats-tracker-parser")
+    source["spec"]["url"] = "oci://registry.example:5000/stats-tracker-parser"
+    result = kubectl.apply!(YAML.dump(source), dry_run: true)
     expect(result.stdout).to include("ocirepository.source.toolkit.fluxcd.io/stats-tracker-parser serverside-applied (server dry run)")
   ensure
     StatsTracker::Testing::KubeCluster.shared.delete_namespace("stats-tracker-system", wait: true, timeout: 120)

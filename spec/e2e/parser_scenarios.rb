@@ -30,7 +30,7 @@ module StatsTracker
 
       # The test overlay's patch of the parser's OCIRepository, as a fleet repository would write it.
       def parser_source_patch(ref: { "semver" => ">=0.1.0" })
-        ops = [{ "op" => "replace", "path" => "/spec/url", "value" => "oci://#{@node.registry.address}/stats-tracker-parser" },
+        ops = [{ "op" => "add", "path" => "/spec/url", "value" => "oci://#{@node.registry.address}/stats-tracker-parser" },
                { "op" => "replace", "path" => "/spec/ref", "value" => ref },
                { "op" => "add", "path" => "/spec/insecure", "value" => true }]
         { "patch" => YAML.dump(ops), "target" => { "kind" => "OCIRepository", "name" => PARSER_SOURCE } }
