@@ -199,12 +199,7 @@ module Bench
       end
     end
 
-    def free_port
-      server = TCPServer.new("127.0.0.1", 0)
-      server.addr[1]
-    ensure
-      server&.close
-    end
+    def free_port = StatsTracker::Testing::Kube::FreePort.pick
 
     def stop
       Array(@runs).each do |run|

@@ -56,13 +56,7 @@ module OperatorDemo
     out
   end
 
-  def free_port
-    require "socket"
-    server = TCPServer.new("127.0.0.1", 0)
-    server.addr[1]
-  ensure
-    server&.close
-  end
+  def free_port = StatsTracker::Testing::Kube::FreePort.pick
 
   def run
     load_support

@@ -167,12 +167,7 @@ module StatsTracker
         out
       end
 
-      def free_port
-        server = TCPServer.new("127.0.0.1", 0)
-        server.addr[1]
-      ensure
-        server&.close
-      end
+      def free_port = StatsTracker::Testing::Kube::FreePort.pick
 
       def metrics_text(port)
         Net::HTTP.get(URI("http://127.0.0.1:#{port}/metrics"))

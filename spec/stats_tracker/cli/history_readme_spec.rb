@@ -23,12 +23,7 @@ RSpec.describe "README: downloads over time" do
     [out, err, status.exitstatus]
   end
 
-  def free_port
-    server = TCPServer.new("127.0.0.1", 0)
-    server.addr[1]
-  ensure
-    server&.close
-  end
+  def free_port = StatsTracker::Testing::Kube::FreePort.pick
 
   it "records two observations from the local page server, prints them, and serves them" do
     _out, err, code = run("bin/history-sample")
