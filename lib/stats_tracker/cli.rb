@@ -3,7 +3,7 @@
 require_relative "version"
 require_relative "error"
 require_relative "cli/exit_codes"
-require_relative "cli/json_shape"
+require_relative "result_shape"
 require_relative "cli/progress"
 require_relative "cli/console"
 require_relative "cli/parser_access"
@@ -31,7 +31,7 @@ module StatsTracker
     # Shared by the commands: the reject goes to stdout in expected.json's shape (so a
     # script sees why) and to stderr for the person.
     def self.report_reject(console, error, kind:, source:)
-      console.emit(JsonShape.error(error.reason, kind))
+      console.emit(ResultShape.reject(error.reason, kind))
       console.warn("#{source ? "#{source}: " : ''}#{kind} page rejected (#{error.reason}): #{error.message}")
       ExitCodes::REJECTED
     end

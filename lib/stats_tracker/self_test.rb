@@ -1,7 +1,7 @@
 # frozen_string_literal: true
 
 require "json"
-require_relative "cli/json_shape"
+require_relative "result_shape"
 
 module StatsTracker
   # Runs a parser over a small corpus of known pages and compares every result with the one the
@@ -40,17 +40,7 @@ module StatsTracker
     end
 
     def result(parser, want, html)
-      kind = want["kind"] == "error" ? want["page"] : want["kind"]
-      case kind
-      when "package" then CLI::JsonShape.package(parser.package(html))
-      when "versions" then CLI::JsonShape.versions(parser.versions(html))
-      when "listing"
-        listing = parser.listing(html)
-        CLI::JsonShape.listing(listing.packages, listing.next_page)
-      else raise ArgumentError, "unknown page kind #{kind.inspect}"
-      end
-    rescue ParseError => e
-      CLI::JsonShape.error(e.reason, kind)
+      ResultShape.observe(parser, want["kind"] == "error" ? want["page"] : want["kind"], html)
     end
   end
 end

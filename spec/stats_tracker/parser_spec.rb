@@ -6,13 +6,7 @@ require "tmpdir"
 RSpec.describe StatsTracker::Parser do
   subject(:parser) { described_class.new }
 
-  # expected.json's shape for whatever the parser returned or raised.
-  def observed(parser, page, html)
-    result = parser.public_send(page, html)
-    page == :versions ? { "kind" => "versions", "versions" => result.map(&:to_h) } : result.to_h
-  rescue StatsTracker::ParseError => e
-    { "kind" => "error", "page" => page.to_s, "reason" => e.reason.to_s }
-  end
+  def observed(parser, page, html) = StatsTracker::ResultShape.observe(parser, page, html)
 
   # Every case of a corpus directory's expected.json, compared exactly.
   def self.corpus_examples(dir)

@@ -145,7 +145,7 @@ module StatsTracker
         @console.progress.update("fetching #{owner}/#{package}")
         @fetched_at = Time.now
         @recorded_stats = package_stats(owner, package)
-        JsonShape.package(@recorded_stats)
+        ResultShape.of(@recorded_stats)
       end
 
       def versions(owner, package)
@@ -158,7 +158,7 @@ module StatsTracker
           parser.versions(page.body).tap { |batch| read += batch.size }
         })
         @recorded_versions = chain.read.versions
-        JsonShape.versions(@recorded_versions)
+        ResultShape.of(@recorded_versions)
       end
 
       def listing(owner)
@@ -177,7 +177,7 @@ module StatsTracker
       end
 
       def listing_result(packages, next_page)
-        shaped = JsonShape.listing(packages, next_page)
+        shaped = ResultShape.of(Listing.new(packages: packages, next_page: next_page))
         return shaped unless @settings[:repo]
 
         shaped.merge("packages" => shaped["packages"].select { |entry| entry["repository"] == @settings[:repo] })

@@ -51,14 +51,7 @@ module StatsTracker
       end
 
       def parse(html)
-        parser = ParserAccess.parser
-        case @kind
-        when "package" then JsonShape.package(parser.package(html))
-        when "versions" then JsonShape.versions(parser.versions(html))
-        else
-          listing = parser.listing(html)
-          JsonShape.listing(listing.packages, listing.next_page)
-        end
+        ResultShape.parse(ParserAccess.parser, @kind, html)
       end
 
       def read(source)
