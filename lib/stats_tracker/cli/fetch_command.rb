@@ -1,6 +1,6 @@
 # frozen_string_literal: true
 
-require "optparse"
+require_relative "command"
 require_relative "../fetcher"
 require_relative "../listing_chain"
 require_relative "../versions_chain"
@@ -11,13 +11,18 @@ module StatsTracker
     # `stats-tracker fetch`: downloads pages from GitHub (or --base-url) with the Fetcher,
     # parses them, and prints one JSON object. Multi-page results (--versions, --listing)
     # are gathered into one object.
-    class FetchCommand
+    class FetchCommand < Command
       BANNER = <<~TEXT.chomp
         Usage: stats-tracker fetch OWNER/PACKAGE [--user] [--versions] [--record] [options]
                stats-tracker fetch --listing OWNER [--user] [--repo OWNER/REPO] [options]
       TEXT
+      ABOUT = <<~TEXT
+        Fetches GHCR pages and prints their statistics as JSON. GITHUB_TOKEN, when set, is sent
+        as a Bearer token to https URLs (or the --token-host). Progress goes to stderr on a terminal.
+      TEXT
+
       def initialize(console)
-        @console = console
+        super
         @settings = { owner_type: :org, base_url: Fetcher::DEFAULT_BASE_URL, timeout: 15.0, retries: 3, max_pages: 100 }
       end
 
@@ -42,10 +47,6 @@ module StatsTracker
         @console.progress.finish
         @fetcher&.close
         @history&.close
-      end
-
-      def help
-        options.help
       end
 
       private
@@ -73,52 +74,45 @@ module StatsTracker
         parser.package(page.body)
       end
 
-      def options
-        @options ||= OptionParser.new do |opts|
-          opts.banner = BANNER
-          opts.separator ""
-          opts.separator "Fetches GHCR pages and prints their statistics as JSON. GITHUB_TOKEN, when set, is sent"
-          opts.separator "as a Bearer token to https URLs (or the --token-host). Progress goes to stderr on a terminal."
-          opts.separator ""
-          opts.on("--user", "The owner is a user, not an organisation") { @settings[:owner_type] = :user }
-          opts.on("--versions", "Per-version downloads, following every page") { @settings[:versions] = true }
-          opts.on("--listing OWNER", "All container packages of OWNER, following every page") do |owner|
-            @settings[:listing] = owner
-          end
-          opts.on("--repo OWNER/REPO", "With --listing: only packages linked to this repository") do |repo|
-            @settings[:repo] = repo
-          end
-          opts.on("--base-url URL", "Server to fetch from (default #{Fetcher::DEFAULT_BASE_URL})") do |url|
-            @settings[:base_url] = url
-          end
-          opts.on("--token-host HOST", "Send GITHUB_TOKEN to HOST even over plain http (default: https only)") do |host|
-            @settings[:token_host] = host.downcase
-          end
-          opts.on("--deadline SECONDS", Float, "Total time one request may take, however slow (default 60)") do |seconds|
-            raise UsageError, "--deadline must be > 0" unless seconds.positive?
-
-            @settings[:deadline] = seconds
-          end
-          opts.on("--timeout SECONDS", Float, "Connect and read timeout per request (default 15)") do |seconds|
-            raise UsageError, "--timeout must be > 0" unless seconds.positive?
-
-            @settings[:timeout] = seconds
-          end
-          opts.on("--retries N", Integer, "Retries on 429, 5xx and timeouts (default 3)") do |count|
-            raise UsageError, "--retries must be >= 0" if count.negative?
-
-            @settings[:retries] = count
-          end
-          opts.on("--max-pages N", Integer, "Stop following pages after N (default 100)") do |count|
-            raise UsageError, "--max-pages must be >= 1" unless count.positive?
-
-            @settings[:max_pages] = count
-          end
-          opts.on("--record", "Also store the result in the history database (see `stats-tracker history`)") do
-            @settings[:record] = true
-          end
-          opts.on("--pretty", "Indent the JSON") { @console.pretty = true }
+      def define_options(opts)
+        opts.on("--user", "The owner is a user, not an organisation") { @settings[:owner_type] = :user }
+        opts.on("--versions", "Per-version downloads, following every page") { @settings[:versions] = true }
+        opts.on("--listing OWNER", "All container packages of OWNER, following every page") do |owner|
+          @settings[:listing] = owner
         end
+        opts.on("--repo OWNER/REPO", "With --listing: only packages linked to this repository") do |repo|
+          @settings[:repo] = repo
+        end
+        opts.on("--base-url URL", "Server to fetch from (default #{Fetcher::DEFAULT_BASE_URL})") do |url|
+          @settings[:base_url] = url
+        end
+        opts.on("--token-host HOST", "Send GITHUB_TOKEN to HOST even over plain http (default: https only)") do |host|
+          @settings[:token_host] = host.downcase
+        end
+        opts.on("--deadline SECONDS", Float, "Total time one request may take, however slow (default 60)") do |seconds|
+          raise UsageError, "--deadline must be > 0" unless seconds.positive?
+
+          @settings[:deadline] = seconds
+        end
+        opts.on("--timeout SECONDS", Float, "Connect and read timeout per request (default 15)") do |seconds|
+          raise UsageError, "--timeout must be > 0" unless seconds.positive?
+
+          @settings[:timeout] = seconds
+        end
+        opts.on("--retries N", Integer, "Retries on 429, 5xx and timeouts (default 3)") do |count|
+          raise UsageError, "--retries must be >= 0" if count.negative?
+
+          @settings[:retries] = count
+        end
+        opts.on("--max-pages N", Integer, "Stop following pages after N (default 100)") do |count|
+          raise UsageError, "--max-pages must be >= 1" unless count.positive?
+
+          @settings[:max_pages] = count
+        end
+        opts.on("--record", "Also store the result in the history database (see `stats-tracker history`)") do
+          @settings[:record] = true
+        end
+        opts.on("--pretty", "Indent the JSON") { @console.pretty = true }
       end
 
       def check(targets)

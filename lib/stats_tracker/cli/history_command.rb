@@ -1,7 +1,7 @@
 # frozen_string_literal: true
 
 require "date"
-require "optparse"
+require_relative "command"
 require_relative "history_access"
 require_relative "history_table"
 
@@ -9,12 +9,16 @@ module StatsTracker
   class CLI
     # `stats-tracker history OWNER/PACKAGE`: the recorded series of one package, as a table
     # for people (sparkline, 7/30-day change), CSV for spreadsheets or JSON for scripts.
-    class HistoryCommand
+    class HistoryCommand < Command
       BANNER = "Usage: stats-tracker history OWNER/PACKAGE [--since DATE] [--format table|csv|json]"
+      ABOUT = <<~TEXT
+        Prints what `fetch --record` (or the operator) stored for a package. The store is
+        STATS_TRACKER_DATABASE_URL, or SQLite under ${XDG_DATA_HOME:-~/.local/share}/stats_tracker/.
+      TEXT
       FORMATS = %w[table csv json].freeze
 
       def initialize(console)
-        @console = console
+        super
         @settings = { format: "table" }
       end
 
@@ -26,26 +30,15 @@ module StatsTracker
         HistoryAccess.guarded(@console) { show(owner, package) }
       end
 
-      def help
-        options.help
-      end
-
       private
 
-      def options
-        @options ||= OptionParser.new do |opts|
-          opts.banner = BANNER
-          opts.separator ""
-          opts.separator "Prints what `fetch --record` (or the operator) stored for a package. The store is"
-          opts.separator "STATS_TRACKER_DATABASE_URL, or SQLite under ${XDG_DATA_HOME:-~/.local/share}/stats_tracker/."
-          opts.separator ""
-          opts.on("--since DATE", "Only observations last seen on or after DATE (YYYY-MM-DD)") do |text|
-            @settings[:since] = Date.iso8601(text)
-          rescue Date::Error
-            raise UsageError, "--since must be a date like 2026-11-01, got #{text.inspect}"
-          end
-          opts.on("--format FORMAT", FORMATS, "table (default), csv or json") { |format| @settings[:format] = format }
+      def define_options(opts)
+        opts.on("--since DATE", "Only observations last seen on or after DATE (YYYY-MM-DD)") do |text|
+          @settings[:since] = Date.iso8601(text)
+        rescue Date::Error
+          raise UsageError, "--since must be a date like 2026-11-01, got #{text.inspect}"
         end
+        opts.on("--format FORMAT", FORMATS, "table (default), csv or json") { |format| @settings[:format] = format }
       end
 
       def show(owner, package)

@@ -1,19 +1,22 @@
 # frozen_string_literal: true
 
-require "optparse"
+require_relative "command"
 
 module StatsTracker
   class CLI
     # `stats-tracker parse [--kind package|versions|listing] FILE|-`: one saved page in,
     # one JSON object out.
-    class ParseCommand
+    class ParseCommand < Command
       BANNER = "Usage: stats-tracker parse [--kind package|versions|listing] [--pretty] FILE|-"
+      ABOUT = <<~TEXT
+        Parses a saved GHCR page and prints its statistics as JSON. FILE - reads stdin.
+      TEXT
       # Far above any real page; the parser rejects big inputs as too_large, this only keeps
       # a mistaken multi-gigabyte argument from being read into memory.
       MAX_INPUT_BYTES = 256 * 1024 * 1024
 
       def initialize(console)
-        @console = console
+        super
         @kind = "package"
       end
 
@@ -31,23 +34,13 @@ module StatsTracker
         CLI.report_reject(@console, e, kind: @kind, source: source)
       end
 
-      def help
-        options.help
-      end
-
       private
 
-      def options
-        @options ||= OptionParser.new do |opts|
-          opts.banner = BANNER
-          opts.separator ""
-          opts.separator "Parses a saved GHCR page and prints its statistics as JSON. FILE - reads stdin."
-          opts.separator ""
-          opts.on("--kind KIND", ParserAccess::KINDS, "Page kind: #{ParserAccess::KINDS.join(', ')} (default package)") do |kind|
-            @kind = kind
-          end
-          opts.on("--pretty", "Indent the JSON") { @console.pretty = true }
+      def define_options(opts)
+        opts.on("--kind KIND", ParserAccess::KINDS, "Page kind: #{ParserAccess::KINDS.join(', ')} (default package)") do |kind|
+          @kind = kind
         end
+        opts.on("--pretty", "Indent the JSON") { @console.pretty = true }
       end
 
       def parse(html)

@@ -1,17 +1,21 @@
 # frozen_string_literal: true
 
-require "optparse"
+require_relative "command"
 require_relative "history_access"
 
 module StatsTracker
   class CLI
     # `stats-tracker serve`: the read-only dashboard over the history store, in the
     # foreground until Ctrl-C or SIGTERM.
-    class ServeCommand
+    class ServeCommand < Command
       BANNER = "Usage: stats-tracker serve [--listen HOST:PORT]"
+      ABOUT = <<~TEXT
+        Serves the recorded history as web pages (index, one page per package) and JSON
+        (/api/packages, /api/packages/OWNER/PACKAGE). Read-only; needs no network.
+      TEXT
 
       def initialize(console)
-        @console = console
+        super
         @listen = "127.0.0.1:9292"
       end
 
@@ -22,22 +26,11 @@ module StatsTracker
         HistoryAccess.guarded(@console) { serve }
       end
 
-      def help
-        options.help
-      end
-
       private
 
-      def options
-        @options ||= OptionParser.new do |opts|
-          opts.banner = BANNER
-          opts.separator ""
-          opts.separator "Serves the recorded history as web pages (index, one page per package) and JSON"
-          opts.separator "(/api/packages, /api/packages/OWNER/PACKAGE). Read-only; needs no network."
-          opts.separator ""
-          opts.on("--listen HOST:PORT", "Address to listen on (default 127.0.0.1:9292; port 0 picks one)") do |addr|
-            @listen = addr
-          end
+      def define_options(opts)
+        opts.on("--listen HOST:PORT", "Address to listen on (default 127.0.0.1:9292; port 0 picks one)") do |addr|
+          @listen = addr
         end
       end
 
