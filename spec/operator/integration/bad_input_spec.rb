@@ -6,16 +6,7 @@ require_relative "../support/operator_harness"
 # What GitHub or a user can hand the operator that the API server would refuse, or that must not
 # spend someone else's token.
 RSpec.describe "operator on bad input", kube: true do
-  include StatsTracker::Testing::OperatorHarness
-
-  let(:pages) { StatsTracker::Testing::PageServer.new.start }
-
-  before { install_crds }
-
-  after do
-    stop_operators
-    pages.stop
-  end
+  include_context "an operator against the API server"
 
   def wait_leaf(name, what)
     wait_for(what) do

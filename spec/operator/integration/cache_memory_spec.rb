@@ -6,16 +6,7 @@ require_relative "../support/operator_harness"
 # with every cached object, so each one keeps only what the controllers read (bench/RESULTS.md
 # has the soak measurements these guard).
 RSpec.describe "operator cache memory", kube: true do
-  include StatsTracker::Testing::OperatorHarness
-
-  let(:pages) { StatsTracker::Testing::PageServer.new.start }
-
-  before { install_crds }
-
-  after do
-    stop_operators
-    pages.stop
-  end
+  include_context "an operator against the API server"
 
   def informer(runtime, plural)
     runtime.manager.informers.find { |i| i.plural == plural }

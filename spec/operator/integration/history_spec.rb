@@ -8,16 +8,7 @@ require_relative "../support/operator_harness"
 # The operator with STATS_TRACKER_DATABASE_URL and UI_ADDR: every Leaf's observation lands in
 # the store, and the operator's own dashboard port serves it.
 RSpec.describe "operator recording history", kube: true do
-  include StatsTracker::Testing::OperatorHarness
-
-  let(:pages) { StatsTracker::Testing::PageServer.new.start }
-
-  before { install_crds }
-
-  after do
-    stop_operators
-    pages.stop
-  end
+  include_context "an operator against the API server"
 
   StatsTracker::Testing::HistoryBackends::NAMES.each do |backend|
     it "records each Leaf's count in #{backend} and serves it on UI_ADDR" do

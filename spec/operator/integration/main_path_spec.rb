@@ -3,16 +3,7 @@
 require_relative "../support/operator_harness"
 
 RSpec.describe "operator main path", kube: true do
-  include StatsTracker::Testing::OperatorHarness
-
-  let(:pages) { StatsTracker::Testing::PageServer.new.start }
-
-  before { install_crds }
-
-  after do
-    stop_operators
-    pages.stop
-  end
+  include_context "an operator against the API server"
 
   it "turns a 3-page listing into one Ready Leaf per package with its count, shown by kubectl" do
     counts = serve_fluxcd(pages)

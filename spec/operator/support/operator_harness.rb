@@ -187,3 +187,18 @@ module StatsTracker
     end
   end
 end
+
+# The set-up every operator integration spec shares: the harness, a page server standing in
+# for github.com, the CRDs, and the operators and page server stopped after each example.
+RSpec.shared_context "an operator against the API server" do
+  include StatsTracker::Testing::OperatorHarness
+
+  let(:pages) { StatsTracker::Testing::PageServer.new.start }
+
+  before { install_crds }
+
+  after do
+    stop_operators
+    pages.stop
+  end
+end
