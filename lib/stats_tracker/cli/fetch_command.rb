@@ -89,30 +89,27 @@ module StatsTracker
         opts.on("--token-host HOST", "Send GITHUB_TOKEN to HOST even over plain http (default: https only)") do |host|
           @settings[:token_host] = host.downcase
         end
-        opts.on("--deadline SECONDS", Float, "Total time one request may take, however slow (default 60)") do |seconds|
-          raise UsageError, "--deadline must be > 0" unless seconds.positive?
-
-          @settings[:deadline] = seconds
-        end
-        opts.on("--timeout SECONDS", Float, "Connect and read timeout per request (default 15)") do |seconds|
-          raise UsageError, "--timeout must be > 0" unless seconds.positive?
-
-          @settings[:timeout] = seconds
-        end
-        opts.on("--retries N", Integer, "Retries on 429, 5xx and timeouts (default 3)") do |count|
-          raise UsageError, "--retries must be >= 0" if count.negative?
-
-          @settings[:retries] = count
-        end
-        opts.on("--max-pages N", Integer, "Stop following pages after N (default 100)") do |count|
-          raise UsageError, "--max-pages must be >= 1" unless count.positive?
-
-          @settings[:max_pages] = count
-        end
+        setting(opts, :deadline, "--deadline SECONDS", Float, "Total time one request may take, however slow (default 60)",
+                rule: "> 0", &:positive?)
+        setting(opts, :timeout, "--timeout SECONDS", Float, "Connect and read timeout per request (default 15)",
+                rule: "> 0", &:positive?)
+        setting(opts, :retries, "--retries N", Integer, "Retries on 429, 5xx and timeouts (default 3)",
+                rule: ">= 0") { |count| !count.negative? }
+        setting(opts, :max_pages, "--max-pages N", Integer, "Stop following pages after N (default 100)",
+                rule: ">= 1", &:positive?)
         opts.on("--record", "Also store the result in the history database (see `stats-tracker history`)") do
           @settings[:record] = true
         end
         opts.on("--pretty", "Indent the JSON") { @console.pretty = true }
+      end
+
+      # A numeric switch stored under `key`, refused as a usage error unless `valid` holds.
+      def setting(opts, key, switch, type, about, rule:, &valid)
+        opts.on(switch, type, about) do |value|
+          raise UsageError, "#{switch.split.first} must be #{rule}" unless valid.call(value)
+
+          @settings[key] = value
+        end
       end
 
       def check(targets)

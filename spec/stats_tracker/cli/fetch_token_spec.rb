@@ -50,4 +50,12 @@ RSpec.describe "stats-tracker fetch and GITHUB_TOKEN" do
     _out, err, code = fetch("--deadline", "0", token: nil)
     expect([code, err]).to match([2, /--deadline must be > 0/])
   end
+
+  { "--timeout" => ["0", "> 0"], "--retries" => ["-1", ">= 0"], "--max-pages" => ["0", ">= 1"] }.each do |switch, (bad, rule)|
+    it "refuses #{switch} #{bad} as a usage error, before any request" do
+      out, err, code = fetch(switch, bad, token: nil)
+      expect([code, out, err]).to match([2, "", /\Astats-tracker: #{switch} must be #{Regexp.escape(rule)}/])
+      expect(server.request_count).to eq(0)
+    end
+  end
 end
