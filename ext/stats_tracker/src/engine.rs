@@ -1,12 +1,13 @@
 //! The one process-wide wasmtime `Engine` and the epoch ticker that gives every running
 //! guest a chance to notice its deadline or a cancellation.
 
-use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::thread::Thread;
 use std::time::Duration;
 
 use crate::limits;
+use crate::per_process::{self, PerProcess};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
 
 /// How often running guests are woken to check their deadline and cancel flag.
@@ -41,7 +42,10 @@ struct Shared {
     pool_slots: u32,
 }
 
-static ENGINE: OnceLock<Result<Shared, String>> = OnceLock::new();
+/// One engine per process. A forked child gets its own: the parent's instance pool was
+/// copied with the slots of the parent's running calls in use, and nothing in the child
+/// can return them (see per_process.rs for why the parent's is leaked there).
+static ENGINE: PerProcess<Result<Shared, String>> = PerProcess::new();
 
 fn base_config() -> Config {
     let mut config = Config::new();
@@ -50,7 +54,11 @@ fn base_config() -> Config {
     config.epoch_interruption(true);
     config.cranelift_opt_level(OptLevel::Speed);
     config.wasm_backtrace_max_frames(std::num::NonZeroUsize::new(64));
-    config.parallel_compilation(true);
+    // Cranelift's worker pool (rayon's global pool) belongs to the process that started
+    // it: in a forked child its threads do not exist and a parallel compile would wait
+    // for them forever. So a child compiles on the calling thread. Not part of the
+    // engine's compatibility hash: the child still shares the parent's disk cache.
+    config.parallel_compilation(per_process::generation() == 0);
     // Guests run on wasmtime's fiber stacks (async calls), never on the caller's: a Ruby
     // Fiber or a small-stack thread leaves less native stack than a guest may use, and
     // overflowing that would hit the caller's guard page instead of wasmtime's check.
@@ -116,14 +124,11 @@ fn make_engine() -> Result<Shared, String> {
 }
 
 fn shared() -> Result<&'static Shared, String> {
-    ENGINE
-        .get_or_init(make_engine)
-        .as_ref()
-        .map_err(Clone::clone)
+    ENGINE.get(make_engine).as_ref().map_err(Clone::clone)
 }
 
-/// The shared engine. Compiled artifacts are only valid for the engine that made them,
-/// so one engine per process also lets the disk cache key on a single config hash.
+/// This process's engine. Compiled artifacts are only valid for the engine that made
+/// them, so one engine per process also lets the disk cache key on a single config hash.
 pub fn engine() -> Result<&'static Engine, String> {
     shared().map(|shared| &shared.engine)
 }
@@ -138,37 +143,17 @@ pub fn pool_slots() -> Result<u32, String> {
 /// wake-ups. A forked child gets a fresh one (the parent's thread does not exist there,
 /// and the parent's running calls never end there).
 struct Ticker {
-    pid: u32,
     active: AtomicUsize,
     thread: Mutex<Option<Thread>>,
 }
 
-static TICKER: AtomicPtr<Ticker> = AtomicPtr::new(std::ptr::null_mut());
+static TICKER: PerProcess<Ticker> = PerProcess::new();
 
-/// This process's ticker; earlier generations are leaked (guards may point at them).
 fn ticker() -> &'static Ticker {
-    let pid = std::process::id();
-    let current = TICKER.load(Ordering::Acquire);
-    // SAFETY: TICKER only ever holds null or a pointer from Box::leak, never freed.
-    if let Some(ticker) = unsafe { current.as_ref() } {
-        if ticker.pid == pid {
-            return ticker;
-        }
-    }
-    let fresh: &'static mut Ticker = Box::leak(Box::new(Ticker {
-        pid,
+    TICKER.get(|| Ticker {
         active: AtomicUsize::new(0),
         thread: Mutex::new(None),
-    }));
-    let fresh_ptr: *mut Ticker = fresh;
-    match TICKER.compare_exchange(current, fresh_ptr, Ordering::AcqRel, Ordering::Acquire) {
-        Ok(_) => fresh,
-        // SAFETY: as above, a leaked, never-freed Ticker.
-        Err(winner) => match unsafe { winner.as_ref() } {
-            Some(ticker) => ticker,
-            None => fresh,
-        },
-    }
+    })
 }
 
 impl Ticker {
@@ -228,7 +213,7 @@ impl Drop for TickGuard {
 /// Wakes every running guest at once; each checks its own flag, so only the
 /// cancelled call stops. Safe to call from an unblocking function: it is one atomic add.
 pub fn bump_epoch() {
-    if let Some(Ok(shared)) = ENGINE.get() {
+    if let Some(Ok(shared)) = ENGINE.latest() {
         shared.engine.increment_epoch();
     }
 }

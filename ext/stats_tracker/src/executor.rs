@@ -18,6 +18,7 @@ use tokio::runtime::{Builder, Runtime};
 use tokio::time::{Interval, MissedTickBehavior};
 
 use crate::call::CallControl;
+use crate::per_process;
 
 /// How often a pending call re-checks its cancel flag and deadline. The unblocking
 /// function must stay async-signal-safe, so it cannot wake the executor itself.
@@ -35,10 +36,10 @@ pub enum Step<T> {
 
 /// A per-thread, single-threaded tokio runtime: WASI's host calls need one for their
 /// timers and blocking file operations. Per thread so each call drives its own timers
-/// and no worker thread is shared; remembered with its process id because a forked
-/// child inherits the value but none of the runtime's threads.
+/// and no worker thread is shared; remembered with its process generation because a
+/// forked child inherits the value but none of the runtime's threads.
 struct ThreadRuntime {
-    pid: u32,
+    generation: u64,
     runtime: Option<Runtime>,
 }
 
@@ -59,8 +60,8 @@ thread_local! {
 fn with_runtime<R>(f: impl FnOnce(&Runtime) -> R) -> std::io::Result<R> {
     RUNTIME.with(|cell| {
         let mut slot = cell.borrow_mut();
-        let pid = std::process::id();
-        if slot.as_ref().is_some_and(|rt| rt.pid != pid) {
+        let generation = per_process::generation();
+        if slot.as_ref().is_some_and(|rt| rt.generation != generation) {
             // Inherited across fork: its threads do not exist here, so shutting it down
             // could wait forever. Leak it instead.
             if let Some(inherited) = slot.take() {
@@ -70,7 +71,7 @@ fn with_runtime<R>(f: impl FnOnce(&Runtime) -> R) -> std::io::Result<R> {
         if slot.is_none() {
             let runtime = Builder::new_current_thread().enable_all().build()?;
             *slot = Some(ThreadRuntime {
-                pid,
+                generation,
                 runtime: Some(runtime),
             });
         }

@@ -13,7 +13,9 @@ mod gvl;
 mod limits;
 mod output;
 mod parser;
+mod per_process;
 mod released;
+mod reloadable;
 mod ruby_api;
 mod slots;
 mod wasi_command;
@@ -22,5 +24,6 @@ use magnus::{Error, Ruby};
 
 #[magnus::init]
 fn init(ruby: &Ruby) -> Result<(), Error> {
+    per_process::watch_forks().map_err(|m| Error::new(ruby.exception_load_error(), m))?;
     ruby_api::define(ruby)
 }

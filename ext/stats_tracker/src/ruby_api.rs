@@ -18,6 +18,7 @@ use crate::errors::HostError;
 use crate::gc_pressure::GcPressure;
 use crate::parser::{CallLimits, ParserComponent, RejectReason};
 use crate::released;
+use crate::reloadable::Reloadable;
 use crate::wasi_command::{Preopen, RunSpec, WasiCommand};
 
 /// Copies a Ruby String's bytes so no Ruby memory is touched once the GVL is released.
@@ -37,23 +38,38 @@ fn engine_or_raise(ruby: &Ruby) -> Result<&'static wasmtime::Engine, Error> {
     size
 )]
 pub struct RbParserComponent {
-    inner: Arc<ParserComponent>,
+    inner: Reloadable<ParserComponent>,
     _pressure: GcPressure,
 }
 
 impl RbParserComponent {
     fn compile(ruby: &Ruby, bytes: RString) -> Result<Self, Error> {
         let bytes = copy_bytes(bytes);
+        let inner = Self::load(ruby, &bytes)?;
+        Ok(RbParserComponent {
+            _pressure: GcPressure::new(inner.image_size() + bytes.len()),
+            inner: Reloadable::new(bytes, inner),
+        })
+    }
+
+    /// Compiles (or loads from the disk cache) for this process's engine.
+    fn load(ruby: &Ruby, bytes: &[u8]) -> Result<ParserComponent, Error> {
         let engine = engine_or_raise(ruby)?;
         let cache = cache::Settings::from_env();
         let cancel = AtomicBool::new(false);
-        let inner = released::run(ruby, &cancel, || {
-            compile::component(engine, &bytes, cache.as_ref()).and_then(ParserComponent::new)
-        })?;
-        Ok(RbParserComponent {
-            _pressure: GcPressure::new(inner.image_size()),
-            inner: Arc::new(inner),
+        released::run(ruby, &cancel, || {
+            compile::component(engine, bytes, cache.as_ref()).and_then(ParserComponent::new)
         })
+    }
+
+    /// The parser for this process: one made before a fork is loaded again on first use.
+    fn current(ruby: &Ruby, rb_self: &Self) -> Result<Arc<ParserComponent>, Error> {
+        match rb_self.inner.current() {
+            Some(parser) => Ok(parser),
+            None => Ok(rb_self
+                .inner
+                .replace(Self::load(ruby, rb_self.inner.source())?)),
+        }
     }
 
     /// What every typed parse shares: copy the page out of Ruby, run the guest with the GVL
@@ -76,7 +92,7 @@ impl RbParserComponent {
         };
         let html = copy_bytes(html);
         let control = CallControl::new(limits.timeout);
-        let parser = Arc::clone(&rb_self.inner);
+        let parser = Self::current(ruby, rb_self)?;
         let outcome =
             released::run_call(ruby, &control, call(parser, html, limits, control.clone()))?;
         Ok(match outcome {
@@ -167,7 +183,7 @@ impl RbParserComponent {
             },
             CallControl::new(timeout),
         );
-        let parser = Arc::clone(&rb_self.inner);
+        let parser = Self::current(ruby, rb_self)?;
         released::run_call(ruby, &control, async {
             parser.max_input_bytes(&limits, &control).await
         })
@@ -180,23 +196,38 @@ fn reason_symbol(ruby: &Ruby, reason: RejectReason) -> Value {
 
 #[magnus::wrap(class = "StatsTracker::Native::WasiModule", free_immediately, size)]
 pub struct RbWasiModule {
-    inner: Arc<WasiCommand>,
+    inner: Reloadable<WasiCommand>,
     _pressure: GcPressure,
 }
 
 impl RbWasiModule {
     fn compile(ruby: &Ruby, bytes: RString) -> Result<Self, Error> {
         let bytes = copy_bytes(bytes);
+        let inner = Self::load(ruby, &bytes)?;
+        Ok(RbWasiModule {
+            _pressure: GcPressure::new(inner.image_size() + bytes.len()),
+            inner: Reloadable::new(bytes, inner),
+        })
+    }
+
+    /// Compiles (or loads from the disk cache) for this process's engine.
+    fn load(ruby: &Ruby, bytes: &[u8]) -> Result<WasiCommand, Error> {
         let engine = engine_or_raise(ruby)?;
         let cache = cache::Settings::from_env();
         let cancel = AtomicBool::new(false);
-        let inner = released::run(ruby, &cancel, || {
-            compile::module(engine, &bytes, cache.as_ref()).and_then(WasiCommand::new)
-        })?;
-        Ok(RbWasiModule {
-            _pressure: GcPressure::new(inner.image_size()),
-            inner: Arc::new(inner),
+        released::run(ruby, &cancel, || {
+            compile::module(engine, bytes, cache.as_ref()).and_then(WasiCommand::new)
         })
+    }
+
+    /// The command for this process: one made before a fork is loaded again on first use.
+    fn current(ruby: &Ruby, rb_self: &Self) -> Result<Arc<WasiCommand>, Error> {
+        match rb_self.inner.current() {
+            Some(command) => Ok(command),
+            None => Ok(rb_self
+                .inner
+                .replace(Self::load(ruby, rb_self.inner.source())?)),
+        }
     }
 
     /// dirs: [guest path, host path, writable]; limits: timeout, memory_limit,
@@ -234,7 +265,7 @@ impl RbWasiModule {
             output_limit,
         };
         let control = CallControl::new(timeout);
-        let command = Arc::clone(&rb_self.inner);
+        let command = Self::current(ruby, rb_self)?;
         let output =
             released::run_call(ruby, &control, async { command.run(spec, &control).await })?;
         let result = ruby.ary_new_capa(3);

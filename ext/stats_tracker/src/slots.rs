@@ -3,12 +3,11 @@
 //! a call beyond that waits here for a slot, and the wait counts against its timeout
 //! and pauses on Thread#raise / Thread#kill / Timeout like the guest itself.
 //!
-//! The waiting belongs to one process: a forked child starts fresh, since a lock held
-//! at the fork by one of the parent's other threads would never be released there.
-//! Slots those threads held stay taken in the child: wasmtime's pool was copied with
-//! them in use, and nothing in the child can return them.
+//! The count belongs to one process, like the engine whose pool it guards: a forked
+//! child starts with every slot free in its own engine's pool, whatever the parent's
+//! other threads held at the fork, and with no waiter left over from them.
 
-use std::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
@@ -16,12 +15,12 @@ use tokio::sync::Notify;
 use crate::call::CallControl;
 use crate::engine;
 use crate::errors::HostError;
+use crate::per_process::PerProcess;
 
 /// Longest a waiter sleeps between looks at the count.
 const RECHECK: Duration = Duration::from_millis(50);
 
 struct Pool {
-    pid: u32,
     in_use: AtomicU32,
     freed: Notify,
 }
@@ -36,36 +35,13 @@ impl Pool {
     }
 }
 
-static POOL: AtomicPtr<Pool> = AtomicPtr::new(std::ptr::null_mut());
+static POOL: PerProcess<Pool> = PerProcess::new();
 
-/// This process's slot count, made on first use in each process. Earlier generations
-/// are leaked on purpose: slots of a parent's threads may still point at them.
 fn pool() -> &'static Pool {
-    let pid = std::process::id();
-    let current = POOL.load(Ordering::Acquire);
-    // SAFETY: POOL only ever holds null or a pointer from Box::leak, never freed.
-    if let Some(pool) = unsafe { current.as_ref() } {
-        if pool.pid == pid {
-            return pool;
-        }
-    }
-    // SAFETY: as above.
-    let inherited = unsafe { current.as_ref() }.map_or(0, |old| old.in_use.load(Ordering::Acquire));
-    let fresh: &'static mut Pool = Box::leak(Box::new(Pool {
-        pid,
-        in_use: AtomicU32::new(inherited),
+    POOL.get(|| Pool {
+        in_use: AtomicU32::new(0),
         freed: Notify::new(),
-    }));
-    let fresh_ptr: *mut Pool = fresh;
-    match POOL.compare_exchange(current, fresh_ptr, Ordering::AcqRel, Ordering::Acquire) {
-        Ok(_) => fresh,
-        // Another thread of this process installed one first: use that one.
-        // SAFETY: as above, a leaked, never-freed Pool.
-        Err(winner) => match unsafe { winner.as_ref() } {
-            Some(pool) => pool,
-            None => fresh,
-        },
-    }
+    })
 }
 
 /// One store's right to instantiate; dropping it (after the store) frees the slot.
