@@ -58,6 +58,9 @@ logger = StatsTracker::Operator::Log.new(format: config.log_format, level: confi
 # Before the first parser is built: the extension reads the cache directory when it compiles.
 cache = StatsTracker::Operator::ModuleCache.new(env: ENV).prepare
 logger.warn("module cache off", reason: cache.off_reason) if cache.off_reason
+# The extension refuses a cache under a directory others may change; it may trust one, named here.
+logger.info("module cache trusts a shared ancestor", dir: cache.trusted_dir) if cache.trusted_dir
+StatsTracker::CacheOffNotice.reporter = ->(reason) { logger.warn("module cache off", reason: reason) }
 begin
   parser = StatsTracker::Parser.new(**{ component: config.parser_component, sha256: config.parser_sha256 }.compact)
   stats = StatsTracker::Native.cache_stats

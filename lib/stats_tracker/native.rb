@@ -4,6 +4,7 @@
 # error.rb must be loaded first: the extension raises the classes defined there.
 require_relative "error"
 require_relative "extension_loader"
+require_relative "cache_off_notice"
 
 StatsTracker::ExtensionLoader.require_extension
 
@@ -67,7 +68,7 @@ module StatsTracker
 
         # Compiling releases the GVL; holding the mutex only serialises compiles.
         @mutex.synchronize do
-          compiled = table.delete(digest) || yield
+          compiled = table.delete(digest) || yield.tap { CacheOffNotice.check }
           table[digest] = compiled # most recently used last
           table.delete(table.first[0]) while table.size > MAX_ENTRIES
           compiled

@@ -67,6 +67,17 @@ RSpec.describe "operator/deploy kustomizations" do
       container["volumeMounts"].each { |m| expect(volumes.fetch(m["name"])).to have_key("emptyDir") }
     end
 
+    # The extension refuses a cache below a directory others may write; the one it may trust is
+    # the Pod's own emptyDir at the cache path, and nothing else.
+    it "trusts exactly the module cache's emptyDir as a shared ancestor" do
+      env = container["env"].to_h { |e| [e["name"], e["value"]] }
+      trusted = env.fetch("STATS_TRACKER_CACHE_TRUSTED_DIR")
+      expect(trusted).to eq(env.fetch("STATS_TRACKER_CACHE_DIR"))
+      mount = container["volumeMounts"].find { |m| m["mountPath"] == trusted }
+      volume = pod["volumes"].find { |v| v["name"] == mount["name"] }
+      expect(volume).to have_key("emptyDir")
+    end
+
     it "passes the settings the operator reads, the token only from an optional Secret" do
       names = container["env"].map { |e| e["name"] }
       expect(names).to include("WATCH_NAMESPACE", "GITHUB_BASE_URL", "GITHUB_TOKEN", "METRICS_ADDR", "LOG_FORMAT",

@@ -3,6 +3,7 @@
 require "json"
 require "open3"
 require "rbconfig"
+require "etc"
 require "tmpdir"
 
 # The compiled-artifact cache is observed through StatsTracker::Native.cache_stats in
@@ -147,6 +148,104 @@ RSpec.describe "compiled artifact disk cache" do
         puts StatsTracker::Native.cache_off_reason
       RUBY
       expect(out).to include(@cache).and include("0777").and include("others may write")
+    end
+  end
+
+  # Whoever can rename an ancestor can swap the cache directory for one of theirs between two
+  # processes. The directory must be reached only through directories no other user can change.
+  describe "ancestors of the directory" do
+    let(:run) { "StatsTracker::Wasi::Command.new(#{wat.dump}).run" }
+
+    # -> [cache stats, stderr] of a fresh process using `cache`.
+    def with_cache(cache, env: {})
+      out, err, status = Open3.capture3({ "STATS_TRACKER_CACHE_DIR" => cache }.merge(env), "timeout", "--signal=KILL", "60",
+                                        RbConfig.ruby, "-I", lib_dir, "-e", <<~RUBY)
+                                          require "json"
+                                          require "stats_tracker"
+                                          #{run}
+                                          puts JSON.generate(StatsTracker::Native.cache_stats)
+                                        RUBY
+      raise "child failed (#{status}): #{err}" unless status.success?
+
+      [JSON.parse(out.lines.last, symbolize_names: true), err]
+    end
+
+    # Runs the block in a child process that has dropped to `nobody`: the other user.
+    def as_nobody(&block)
+      nobody = Etc.getpwnam("nobody")
+      pid = fork do
+        Process::GID.change_privilege(nobody.gid)
+        Process::UID.change_privilege(nobody.uid)
+        block.call
+        exit!(0)
+      rescue StandardError => e
+        warn e.full_message
+        exit!(1)
+      end
+      Process.wait(pid)
+      expect($?).to be_success
+      nobody.uid
+    end
+
+    # A directory in this example's temporary one (root's, made enterable so `nobody` can reach it).
+    def shared_parent(mode)
+      File.chmod(0o755, File.dirname(@cache))
+      parent = File.join(File.dirname(@cache), "shared-#{mode.to_s(8)}")
+      Dir.mkdir(parent)
+      File.chmod(mode, parent)
+      parent
+    end
+
+    it "turns the cache off under a parent others may write, and says why on stderr" do
+      parent = shared_parent(0o777)
+      stats, err = with_cache(File.join(parent, "modules"))
+      expect(stats).to include(hits: 0, misses: 0, writes: 0)
+      expect(Dir.children(parent)).to eq(["modules"]) # made, then refused: nothing written into it
+      expect(Dir.children(File.join(parent, "modules"))).to be_empty
+      expect(err).to include("module cache off").and include(parent).and include("0777").and include("sticky")
+      expect(err.scan("module cache off").size).to eq(1)
+    end
+
+    it "uses a cache under a parent with the sticky bit, as /tmp has" do
+      cache = File.join(shared_parent(0o1777), "modules")
+      expect(with_cache(cache).first).to include(misses: 1, writes: 1)
+      stats, err = with_cache(cache)
+      expect(stats).to include(hits: 1)
+      expect(err).not_to include("module cache off")
+    end
+
+    it "uses a cache under the one group-writable parent STATS_TRACKER_CACHE_TRUSTED_DIR names, only that one" do
+      parent = shared_parent(0o2777)
+      cache = File.join(parent, "modules")
+      trusted = { "STATS_TRACKER_CACHE_TRUSTED_DIR" => parent }
+      expect(with_cache(cache, env: trusted).first).to include(misses: 1, writes: 1)
+      expect(with_cache(cache, env: trusted).first).to include(hits: 1)
+      elsewhere = { "STATS_TRACKER_CACHE_TRUSTED_DIR" => File.dirname(parent) }
+      stats, err = with_cache(cache, env: elsewhere)
+      expect(stats).to include(hits: 0, misses: 0)
+      expect(err).to include("#{parent} has mode 2777")
+    end
+
+    context "against another user (needs root to be one)" do
+      before { skip "runs as root only" unless Process.euid.zero? }
+
+      it "refuses a cache directory that another user made first, under a sticky parent" do
+        parent = shared_parent(0o1777)
+        cache = File.join(parent, "modules")
+        uid = as_nobody { Dir.mkdir(cache, 0o700) }
+        stats, err = with_cache(cache)
+        expect(stats).to include(hits: 0, misses: 0, writes: 0)
+        expect(err).to include("belongs to uid #{uid}")
+      end
+
+      it "refuses a cache inside a directory another user owns, even one made by us" do
+        parent = shared_parent(0o1777)
+        theirs = File.join(parent, "theirs")
+        uid = as_nobody { Dir.mkdir(theirs, 0o755) }
+        stats, err = with_cache(File.join(theirs, "modules"))
+        expect(stats).to include(hits: 0, misses: 0, writes: 0)
+        expect(err).to include("ancestor #{theirs} belongs to uid #{uid}")
+      end
     end
   end
 

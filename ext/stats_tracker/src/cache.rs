@@ -5,6 +5,12 @@
 //! * the cache directory was opened once, as a capability (a `cap_std::fs::Dir`), and is
 //!   a real directory owned by this uid that nobody else may write into (checked on the
 //!   open handle, so the path is never resolved again between the check and a use);
+//! * it was reached from `/` one directory handle at a time, without following a
+//!   symlink, and no directory on the way can be changed by another user: each belongs
+//!   to root or to us, and one that group or others may write has the sticky bit (so
+//!   they cannot rename or replace what is ours in it) or is the one directory
+//!   STATS_TRACKER_CACHE_TRUSTED_DIR names (a Pod's emptyDir, shared only by that Pod's
+//!   containers);
 //! * the entry was opened relative to that handle without following a symlink, and is a
 //!   regular file owned by us, not writable by others, and not larger than
 //!   `MAX_ENTRY_BYTES` (all checked on the open file);
@@ -27,6 +33,8 @@ use std::io::{Read, Write};
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+
+use crate::per_process::PerProcess;
 use std::time::{Duration, SystemTime};
 
 use cap_std::ambient_authority;
@@ -106,6 +114,8 @@ pub fn hex(bytes: &[u8]) -> String {
 pub struct Settings {
     pub dir: PathBuf,
     pub max_bytes: u64,
+    /// An ancestor that may be writable by group or others without a sticky bit.
+    pub trusted: Option<PathBuf>,
 }
 
 impl Settings {
@@ -124,47 +134,60 @@ impl Settings {
         let max_bytes = var("STATS_TRACKER_CACHE_MAX_BYTES")
             .and_then(|v| v.to_str().and_then(|s| s.trim().parse::<u64>().ok()))
             .unwrap_or(DEFAULT_MAX_CACHE_BYTES);
-        Some(Settings { dir, max_bytes })
+        let trusted = var("STATS_TRACKER_CACHE_TRUSTED_DIR").map(PathBuf::from);
+        Some(Settings {
+            dir,
+            max_bytes,
+            trusted,
+        })
     }
 }
 
 /// The cache directory, opened once per path and kept as a capability.
 pub struct CacheDir {
     dir: Dir,
-    path: PathBuf,
-    max_bytes: u64,
+    settings: Settings,
 }
 
 /// The directory in use (or why there is none), remembered so every compile uses the
 /// same handle and `StatsTracker::Native.cache_off_reason` can say why it is off.
 enum Opened {
     On(Arc<CacheDir>),
-    Off { path: PathBuf, reason: String },
+    Off { settings: Settings, reason: String },
 }
 
-static OPENED: Mutex<Option<Opened>> = Mutex::new(None);
+/// Per process: the lock is taken with the GVL released (while compiling), so another
+/// thread may fork while it is held.
+static OPENED: PerProcess<Mutex<Option<Opened>>> = PerProcess::new();
+
+fn opened() -> &'static Mutex<Option<Opened>> {
+    OPENED.get(|| Mutex::new(None))
+}
 
 /// The open cache directory for `settings`, opening (and creating) it on first use.
 /// None when caching is off; the reason is kept for `off_reason`.
 pub fn open(settings: &Settings) -> Option<Arc<CacheDir>> {
-    let mut opened = OPENED.lock().unwrap_or_else(|p| p.into_inner());
-    let same_path = match opened.as_ref() {
-        Some(Opened::On(dir)) => dir.path == settings.dir,
-        Some(Opened::Off { path, .. }) => *path == settings.dir,
+    let mut opened = opened().lock().unwrap_or_else(|p| p.into_inner());
+    let same = match opened.as_ref() {
+        Some(Opened::On(dir)) => dir.settings == *settings,
+        Some(Opened::Off {
+            settings: tried, ..
+        }) => tried == settings,
         None => false,
     };
-    if !same_path {
-        *opened = Some(match open_private_dir(&settings.dir) {
-            Ok(dir) => Opened::On(Arc::new(CacheDir {
-                dir,
-                path: settings.dir.clone(),
-                max_bytes: settings.max_bytes,
-            })),
-            Err(reason) => Opened::Off {
-                path: settings.dir.clone(),
-                reason,
+    if !same {
+        *opened = Some(
+            match open_private_dir(&settings.dir, settings.trusted.as_deref()) {
+                Ok(dir) => Opened::On(Arc::new(CacheDir {
+                    dir,
+                    settings: settings.clone(),
+                })),
+                Err(reason) => Opened::Off {
+                    settings: settings.clone(),
+                    reason,
+                },
             },
-        });
+        );
     }
     match opened.as_ref() {
         Some(Opened::On(dir)) => Some(Arc::clone(dir)),
@@ -174,7 +197,7 @@ pub fn open(settings: &Settings) -> Option<Arc<CacheDir>> {
 
 /// Why the last cache directory tried is not in use (None: in use, or not tried yet).
 pub fn off_reason() -> Option<String> {
-    match OPENED.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+    match opened().lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
         Some(Opened::Off { reason, .. }) => Some(reason.clone()),
         _ => None,
     }
@@ -186,18 +209,13 @@ fn euid() -> u32 {
 }
 
 /// Creates `path` (0700, and any missing parents) if needed and opens it. Its last
-/// component is opened without following a symlink, and the open handle must be a
-/// directory owned by us that group and others cannot write: only our uid can then put
-/// files into it, whatever happens to the path afterwards.
-fn open_private_dir(path: &Path) -> Result<Dir, String> {
+/// component must not be a symlink. The directory is reached from `/` one handle at a
+/// time without following symlinks (through the path with the symlinks before it
+/// resolved), each ancestor checked on its handle by `ancestor_problem`, and the open
+/// handle must be a directory owned by us that group and others cannot write: only our
+/// uid can then put files into it, and nobody else can move it or swap it for another.
+fn open_private_dir(path: &Path, trusted: Option<&Path>) -> Result<Dir, String> {
     let shown = path.display();
-    let name = path
-        .file_name()
-        .ok_or_else(|| format!("{shown} does not name a directory"))?;
-    let parent_path = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
     if std::fs::symlink_metadata(path).is_err() {
         use std::os::unix::fs::DirBuilderExt;
         std::fs::DirBuilder::new()
@@ -206,18 +224,59 @@ fn open_private_dir(path: &Path) -> Result<Dir, String> {
             .create(path)
             .map_err(|e| format!("cannot create {shown}: {e}"))?;
     }
-    let parent = Dir::open_ambient_dir(parent_path, ambient_authority())
-        .map_err(|e| format!("cannot open {}: {e}", parent_path.display()))?;
-    let file = parent
-        .open_with(
-            name,
-            OpenOptions::new()
-                .read(true)
-                .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW),
-        )
-        .map_err(|e| format!("cannot open {shown} as a directory (a symlink is refused): {e}"))?;
-    let meta = file
-        .metadata()
+    let name = path
+        .file_name()
+        .ok_or_else(|| format!("{shown} does not name a directory"))?;
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let parent = std::fs::canonicalize(parent)
+        .map_err(|e| format!("cannot resolve {}: {e}", parent.display()))?;
+    // Identified by device and inode, so another path to the same directory matches.
+    let trusted = trusted.and_then(|t| {
+        use std::os::unix::fs::MetadataExt as _;
+        std::fs::metadata(t).ok().map(|m| (m.dev(), m.ino()))
+    });
+    let mut here = PathBuf::from("/");
+    let mut dir = Dir::open_ambient_dir(&here, ambient_authority())
+        .map_err(|e| format!("cannot open /: {e}"))?;
+    let mut steps: Vec<&std::ffi::OsStr> = parent
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(step) => Some(step),
+            _ => None,
+        })
+        .collect();
+    steps.push(name);
+    let last = steps.len() - 1;
+    for (index, step) in steps.into_iter().enumerate() {
+        let meta = dir
+            .dir_metadata()
+            .map_err(|e| format!("cannot stat {}: {e}", here.display()))?;
+        let is_trusted = trusted == Some((meta.dev(), meta.ino()));
+        if let Some(problem) = ancestor_problem(&here, meta.uid(), meta.mode(), is_trusted) {
+            return Err(format!("{shown} is not used: {problem}"));
+        }
+        here.push(step);
+        let file = dir
+            .open_with(
+                step,
+                OpenOptions::new()
+                    .read(true)
+                    .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW),
+            )
+            .map_err(|e| {
+                if index == last {
+                    format!("cannot open {shown} as a directory (a symlink is refused): {e}")
+                } else {
+                    format!("cannot open {} on the way to {shown}: {e}", here.display())
+                }
+            })?;
+        dir = Dir::from_std_file(file.into_std());
+    }
+    let meta = dir
+        .dir_metadata()
         .map_err(|e| format!("cannot stat {shown}: {e}"))?;
     if !meta.is_dir() {
         return Err(format!("{shown} is not a directory"));
@@ -235,7 +294,30 @@ fn open_private_dir(path: &Path) -> Result<Dir, String> {
             meta.mode() & 0o7777
         ));
     }
-    Ok(Dir::from_std_file(file.into_std()))
+    Ok(dir)
+}
+
+/// Why an ancestor of the cache directory lets another user move or replace it, if it
+/// does: its owner is someone else (root aside), or group or others may write it and
+/// neither a sticky bit nor the trust setting covers that.
+fn ancestor_problem(path: &Path, uid: u32, mode: u32, trusted: bool) -> Option<String> {
+    let shown = path.display();
+    if uid != 0 && uid != euid() {
+        return Some(format!(
+            "its ancestor {shown} belongs to uid {uid}, who could move it"
+        ));
+    }
+    let shared = mode & 0o022 != 0;
+    let sticky = mode & 0o1000 != 0;
+    if shared && !sticky && !trusted {
+        return Some(format!(
+            "its ancestor {shown} has mode {:04o}: group or others may write it and it has no \
+             sticky bit, so they could move it or swap it for a directory of theirs \
+             (STATS_TRACKER_CACHE_TRUSTED_DIR names one such directory to trust)",
+            mode & 0o7777
+        ));
+    }
+    None
 }
 
 /// True when `a` is, contains or lies inside `b`, once both are resolved as far as they
@@ -322,7 +404,7 @@ impl Entry {
         };
         let pruned = prune(
             &self.dir.dir,
-            self.dir.max_bytes,
+            self.dir.settings.max_bytes,
             &self.name,
             SystemTime::now(),
         );
@@ -536,6 +618,22 @@ mod tests {
         let last = data.len() - 1;
         data[last] ^= 1;
         assert_eq!(verified_payload(&data), None);
+    }
+
+    #[test]
+    fn an_ancestor_others_may_write_needs_a_sticky_bit_or_trust() {
+        let tmp = Path::new("/tmp");
+        assert_eq!(ancestor_problem(tmp, 0, 0o41777, false), None);
+        assert_eq!(ancestor_problem(tmp, 0, 0o40755, false), None);
+        assert_eq!(ancestor_problem(tmp, euid(), 0o40700, false), None);
+        assert_eq!(ancestor_problem(tmp, 0, 0o42777, true), None);
+        let open = ancestor_problem(tmp, 0, 0o40777, false).unwrap_or_default();
+        assert!(open.contains("/tmp has mode 0777"), "{open}");
+        let group = ancestor_problem(tmp, 0, 0o42775, false).unwrap_or_default();
+        assert!(group.contains("2775"), "{group}");
+        let stranger = if euid() == 4242 { 4243 } else { 4242 };
+        let owned = ancestor_problem(tmp, stranger, 0o40755, true).unwrap_or_default();
+        assert!(owned.contains("belongs to uid"), "{owned}");
     }
 
     #[test]

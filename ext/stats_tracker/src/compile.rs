@@ -36,8 +36,8 @@ pub fn module(
     if let Some(payload) = entry.as_ref().and_then(Entry::read) {
         // SAFETY: deserializing maps `payload` as native code, so it must be what this
         // library serialized. It was read through the cache directory's handle (a
-        // directory owned by our uid that nobody else may write, never re-resolved by
-        // path), from a regular file owned by us that was opened without following a
+        // directory owned by our uid that nobody else may write, reached through
+        // directories no other user can change, never re-resolved by path), from a regular file owned by us that was opened without following a
         // symlink, and it matches the SHA-256 recorded when it was written. That rules out
         // other users and accidental corruption, not code running as our own uid (which
         // could write the directory anyway); no guest is given a preopen overlapping the
