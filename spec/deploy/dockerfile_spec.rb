@@ -2,12 +2,14 @@
 
 require "json"
 require "open3"
+require_relative "support/image_recipe"
 require_relative "support/manifests"
 
 # operator/Dockerfile cannot be built here (no Docker engine, no registry for debian images).
 # It is parsed and linted with BuildKit's own Dockerfile front end instead (the code `docker
 # build` runs first; built from the Go module proxy by support/build_dockerfile_check.sh), and
-# its runtime stage is checked against the Deployment and the debootstrap-built image's recipe.
+# its runtime stage is checked against the Deployment and against operator/image/build.sh, the
+# recipe that really builds the image here: same platform gem, same install, same image config.
 RSpec.describe "operator/Dockerfile" do
   root = File.expand_path("../..", __dir__)
 
@@ -37,12 +39,55 @@ RSpec.describe "operator/Dockerfile" do
     expect(@parsed["warnings"]).to eq([])
   end
 
-  it "compiles in a builder stage and ships only its staged install to a slim runtime of the same release" do
+  let(:recipe) { StatsTracker::Testing::ImageRecipe.new }
+
+  def env_of(stage)
+    stage["commands"].select { |c| c["name"] == "ENV" }.flat_map { |c| c["args"] }.to_h { |kv| kv.split("=", 2) }
+  end
+
+  it "installs build.sh's platform gem in a builder stage and ships only its staged install to a slim runtime" do
     expect(@parsed["stages"].size).to eq(2)
     expect(builder["base"]).to eq(runtime["base"]).and end_with("-slim")
     copies = runtime["commands"].select { |c| c["name"] == "COPY" }
     expect(copies.map { |c| c["args"].first }).to include("from=builder")
-    expect(run_lines(builder).join).to include("rake gem").and include("gem install")
+    gem_copy = builder["commands"].find { |c| c["name"] == "COPY" }
+    expect(gem_copy["args"]).to include("pkg/stats_tracker-*-#{recipe.platform}.gem")
+  end
+
+  it "installs the gem as build.sh does (same flags, same gem dir) and compiles nothing" do
+    install = run_lines(builder).find { |l| l.include?("gem install") }
+    expect(install).to include(*recipe.gem_install_flags).and include("--install-dir /staging#{recipe.gem_dir}")
+    builder_runs = run_lines(builder).join("\n")
+    %w[rake cargo rustup build-essential clang ruby-dev libclang-dev].each do |tool|
+      expect(builder_runs).not_to match(/\b#{Regexp.escape(tool)}\b/)
+    end
+  end
+
+  it "has build.sh's image config: user, workdir, entrypoint, port, stop signal and environment" do
+    config = recipe.config
+    expect(last(runtime, "USER")["args"]).to eq([config[:user]])
+    expect(last(runtime, "WORKDIR")["args"]).to eq([config[:workdir]])
+    expect(last(runtime, "ENTRYPOINT")["args"]).to eq(config[:entrypoint])
+    expect(last(runtime, "STOPSIGNAL")["args"]).to eq([config[:stopsignal]])
+    expect(last(runtime, "EXPOSE")["args"].map { |p| p.include?("/") ? p : "#{p}/tcp" }).to eq(config[:ports])
+    # PATH comes with the Debian base image; build.sh's base has none, so it sets it.
+    expect(env_of(runtime)).to eq(config[:env].except("PATH"))
+  end
+
+  it "sends the platform gem and the package list, and nothing else, into the build context" do
+    rules = File.readlines(File.join(root, ".dockerignore"), chomp: true).reject { |l| l.strip.empty? || l.start_with?("#") }
+    # Docker's rule: the last pattern that matches the path or one of its parent directories wins.
+    included = lambda do |path|
+      prefixes = path.split("/").each_index.map { |i| path.split("/")[0..i].join("/") }
+      rules.reduce(true) do |keep, rule|
+        negated = rule.start_with?("!")
+        prefixes.any? { |p| File.fnmatch?(rule.delete_prefix("!"), p, File::FNM_PATHNAME) } ? negated : keep
+      end
+    end
+    expect(included.call("pkg/stats_tracker-0.1.0-#{recipe.platform}.gem")).to be(true)
+    expect(included.call("operator/image/runtime-packages.txt")).to be(true)
+    expect(included.call("pkg/stats_tracker-0.1.0.gem")).to be(false)
+    expect(included.call("ext")).to be(false)
   end
 
   it "installs no compiler, cargo or headers in the runtime stage, only runtime-packages.txt" do
