@@ -61,7 +61,7 @@ module BenchTasks
   end
 
   def tools_dir
-    File.join(ENV.fetch("XDG_CACHE_HOME", File.join(Dir.home, ".cache")), "stats_tracker", "tools")
+    File.join(CACHE_HOME, "tools")
   end
 end
 

@@ -1,5 +1,7 @@
 # frozen_string_literal: true
 
+require "open3"
+
 # The operator image without a Docker engine (operator/image/*.sh): a cached Debian base root
 # filesystem from debootstrap, the x86_64-linux platform gem installed on top (its extension is
 # the one `rake compile` built, so the image compiles nothing), packed as an OCI layout with umoci.
@@ -17,6 +19,17 @@ module OperatorImage
   def script(name, *args)
     sh({ "IMAGE_DIR" => OUT }, File.join(DIR, name), *args)
   end
+
+  # build.sh for gem; returns (and remembers for release:publish in this process) the image's own
+  # directory under OUT, which no later build writes to.
+  def build(gem)
+    out, status = Open3.capture2({ "IMAGE_DIR" => OUT }, File.join(DIR, "build.sh"), gem)
+    raise "Command failed with status (#{status.exitstatus}): build.sh #{gem}" unless status.success?
+
+    @built = out.lines.last.to_s.strip
+  end
+
+  def built = @built || raise("the operator image is not built in this run: rake image:build")
 end
 
 namespace :image do
@@ -27,7 +40,7 @@ namespace :image do
 
   desc "Build the operator image as an OCI layout + oci-archive (needs root, debootstrap, umoci, skopeo)"
   task build: "gem:native:#{OperatorImage::PLATFORM}" do
-    OperatorImage.script("build.sh", GemPackaging.platform_gem_path(OperatorImage::PLATFORM))
+    puts OperatorImage.build(GemPackaging.platform_gem_path(OperatorImage::PLATFORM))
   end
 
   desc "Build the image, then smoke-test it: chroot commands, image config, the operator run from it"

@@ -1,5 +1,6 @@
 # frozen_string_literal: true
 
+require "fileutils"
 require "json"
 require "open3"
 require "tmpdir"
@@ -38,16 +39,20 @@ module ReleasePublish
     status.success? ? out.strip : "unknown"
   end
 
-  # The image build.sh left in its OCI layout, relabelled with the revision under a tag of its own.
+  # The image build.sh made, relabelled with the revision under a tag of its own, in a private
+  # copy of its layout: the built image stays as built for every other reader.
   def push_image(s)
-    layout = File.join(OperatorImage::OUT, "oci")
     built = GemPackaging.spec.version.to_s
-    sh "umoci", "config", "--image", "#{layout}:#{built}", "--tag", s[:tag],
-       "--config.label", "org.opencontainers.image.revision=#{s[:revision]}"
-    digest_file = File.join(OperatorImage::OUT, "pushed.digest")
-    sh "skopeo", "copy", "--quiet", "--digestfile", digest_file, *(s[:insecure] ? ["--dest-tls-verify=false"] : []),
-       "oci:#{layout}:#{s[:tag]}", "docker://#{s[:registry]}/#{IMAGE_REPOSITORY}:#{s[:tag]}"
-    File.read(digest_file).strip
+    Dir.mktmpdir("release-image-") do |tmp|
+      layout = File.join(tmp, "oci")
+      FileUtils.cp_r(File.join(OperatorImage.built, "oci"), layout)
+      sh "umoci", "config", "--image", "#{layout}:#{built}", "--tag", s[:tag],
+         "--config.label", "org.opencontainers.image.revision=#{s[:revision]}"
+      digest_file = File.join(tmp, "pushed.digest")
+      sh "skopeo", "copy", "--quiet", "--digestfile", digest_file, *(s[:insecure] ? ["--dest-tls-verify=false"] : []),
+         "oci:#{layout}:#{s[:tag]}", "docker://#{s[:registry]}/#{IMAGE_REPOSITORY}:#{s[:tag]}"
+      File.read(digest_file).strip
+    end
   end
 
   def push_manifests(s, image_digest)

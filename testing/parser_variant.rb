@@ -4,6 +4,7 @@ require "digest"
 require "fileutils"
 require "open3"
 require "tmpdir"
+require_relative "cache_root"
 
 module StatsTracker
   module Testing
@@ -52,7 +53,7 @@ module StatsTracker
       private
 
       def default_cache_root
-        File.join(ENV.fetch("XDG_CACHE_HOME") { File.join(Dir.home, ".cache") }, "stats_tracker", "parser-variants")
+        CacheRoot.join("parser-variants")
       end
 
       def target_dir = File.join(@cache_root, "target")

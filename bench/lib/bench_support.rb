@@ -2,6 +2,7 @@
 
 require "json"
 require_relative "wasmtime_version"
+require_relative "../../testing/cache_root"
 
 # Shared plumbing for the bench/*.rb scripts: where things are, how long to run, timing
 # and medians, and the JSON-lines result file `rake bench` turns into one table.
@@ -10,7 +11,7 @@ module Bench
   ROOT = File.expand_path("../..", __dir__)
   FIXTURES = ENV.fetch("STATS_TRACKER_FIXTURES", File.join(ROOT, "spec", "fixtures", "ghcr"))
   LARGEST_PAGE = File.join(FIXTURES, "package-above-int32-largest.html")
-  CACHE_HOME = File.join(ENV.fetch("XDG_CACHE_HOME", File.join(Dir.home, ".cache")), "stats_tracker")
+  CACHE_HOME = StatsTracker::Testing::CacheRoot.path
   TOOLS_DIR = File.join(CACHE_HOME, "tools")
   WASMTIME_CLI = File.join(TOOLS_DIR, "wasmtime-#{Bench.wasmtime_version(ROOT)}", "bin", "wasmtime")
   WASMTIME_CLI_BUILD = "(rake bench:tools: cargo install --locked, features run,compile,cranelift,cache," \

@@ -20,7 +20,9 @@ detect_mirror() {
 MIRROR="${DEBIAN_MIRROR:-$(detect_mirror)}"
 mapfile -t PACKAGES < <(grep -vE '^\s*(#|$)' "$HERE/runtime-packages.txt" | awk '{print $1}')
 KEY="$( { echo "$SUITE $MIRROR"; printf '%s\n' "${PACKAGES[@]}"; cat "$0"; } | sha256sum | cut -c1-16)"
-CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/stats_tracker/image"
+# shellcheck source=../../testing/cache_root.sh
+. "$HERE/../../testing/cache_root.sh"
+CACHE="$(stats_tracker_cache_root)/image"
 ROOTFS="$CACHE/base-$SUITE-$KEY"
 if [ -f "$ROOTFS/.complete" ]; then echo "$ROOTFS"; exit 0; fi
 

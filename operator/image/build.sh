@@ -8,12 +8,18 @@
 #            the fixed non-root user, the writable cache dir.
 # Usage: operator/image/build.sh [path/to/stats_tracker-X-x86_64-linux.gem]
 #        (default: newest pkg/stats_tracker-*-x86_64-linux.gem)
-# Env: IMAGE_DIR (output, default ~/.cache/stats_tracker/image/out), IMAGE_TAG (default: gem version).
-# Prints the OCI layout directory on stdout; the rootfs it packed stays in $IMAGE_DIR/bundle/rootfs
-# for the smoke test (spec/deploy/image_spec.rb) to chroot into.
+# Env: IMAGE_DIR (output root, default <cache root>/image/out), IMAGE_TAG (default: gem version).
+# Prints the image's directory on stdout, $IMAGE_DIR/<key>, keyed by gem, base, recipe and tag:
+# oci/ (the OCI layout), stats-tracker-operator.oci.tar, and bundle/rootfs (what was packed, for the
+# smoke test, spec/deploy/image_spec.rb, to chroot into). A keyed directory is built under a
+# temporary name and renamed into place whole, and never written again: a build for another gem
+# (another checkout sharing the cache) makes a directory of its own, so whoever reads an image
+# while another is built reads a complete one. The newest few are kept.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
+# shellcheck source=../../testing/cache_root.sh
+. "$ROOT/testing/cache_root.sh"
 log() { printf '==> %s\n' "$*" >&2; }
 [ "$(id -u)" -eq 0 ] || { echo "build.sh needs root (chroot, file ownership in the layers)" >&2; exit 1; }
 for tool in umoci skopeo; do
@@ -30,28 +36,32 @@ esac
 VERSION="$(basename "$GEM" "-$PLATFORM.gem")"; VERSION="${VERSION#stats_tracker-}"
 TAG="${IMAGE_TAG:-$VERSION}"
 UID_GID=65532
-OUT="${IMAGE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/stats_tracker/image/out}"
-LAYOUT="$OUT/oci"
-BUNDLE="$OUT/bundle"
+OUT_ROOT="${IMAGE_DIR:-$(stats_tracker_cache_root)/image/out}"
+KEEP=4
 start=$(date +%s)
 
-mkdir -p "$OUT"
-# One build at a time per output directory (a second caller waits, then finds it up to date).
-exec 9>"$OUT.lock"
+mkdir -p "$OUT_ROOT"
+# One build at a time per output root (a second caller of the same image waits, then finds it built).
+exec 9>"$OUT_ROOT.lock"
 flock 9
 BASE="$("$HERE/base_rootfs.sh")"
-# Same gem, same base, same recipe: the image already built is the answer.
+# A private copy: pkg/ may be rebuilt by someone else while this runs, so the key and the image
+# must come from the same bytes.
+WORK="$(mktemp -d "$OUT_ROOT/.build.XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
+cp "$GEM" "$WORK/"
+GEM="$WORK/$(basename "$GEM")"
+# Same gem, same base, same recipe, same tag: the image already built is the answer.
 STAMP="$(cat "$GEM" "$0" | sha256sum | cut -c1-16) $BASE $TAG"
-if [ -f "$OUT/.stamp" ] && [ "$(cat "$OUT/.stamp")" = "$STAMP" ] && [ -d "$BUNDLE/rootfs" ]; then
-  log "up to date: $LAYOUT:$TAG"
-  echo "$LAYOUT"; exit 0
+KEY="$(printf '%s' "$STAMP" | sha256sum | cut -c1-16)"
+FINAL="$OUT_ROOT/$KEY"
+if [ -f "$FINAL/.complete" ]; then
+  touch "$FINAL"  # recently used: pruning keeps it
+  log "up to date: $FINAL/oci:$TAG"
+  echo "$FINAL"; exit 0
 fi
-rm -f "$OUT/.stamp"
-rm -rf "$LAYOUT" "$BUNDLE" "$OUT/stats-tracker-operator.oci.tar" "$OUT"/stats_tracker-*.gem
-mkdir -p "$OUT"
-# A private copy: pkg/ may be rebuilt by someone else while this runs.
-cp "$GEM" "$OUT/"
-GEM="$OUT/$(basename "$GEM")"
+LAYOUT="$WORK/oci"
+BUNDLE="$WORK/bundle"
 
 log "layer 1: Debian runtime base from $BASE"
 umoci init --layout "$LAYOUT"
@@ -98,8 +108,16 @@ umoci config --image "$LAYOUT:$TAG" \
 umoci gc --layout "$LAYOUT"
 
 log "oci-archive for registries and \`kind load image-archive\`/\`docker load\`-capable tools"
-skopeo copy --quiet "oci:$LAYOUT:$TAG" "oci-archive:$OUT/stats-tracker-operator.oci.tar:stats-tracker-operator:$TAG" >&2
+skopeo copy --quiet "oci:$LAYOUT:$TAG" "oci-archive:$WORK/stats-tracker-operator.oci.tar:stats-tracker-operator:$TAG" >&2
 
-echo "$STAMP" > "$OUT/.stamp"
-log "built in $(( $(date +%s) - start ))s: $LAYOUT:$TAG ($(du -sh "$LAYOUT" | cut -f1) compressed layout)"
-echo "$LAYOUT"
+rm -f "$GEM"
+echo "$STAMP" > "$WORK/.complete"
+size="$(du -sh "$LAYOUT" | cut -f1)"
+mv -T "$WORK" "$FINAL"
+trap - EXIT
+# Older images, least recently used first, beyond the newest $KEEP; and builds that died unfinished.
+find "$OUT_ROOT" -mindepth 1 -maxdepth 1 -type d -regextype posix-extended -regex '.*/[0-9a-f]{16}' -printf '%T@ %p\n' \
+  | sort -rn | tail -n +$((KEEP + 1)) | cut -d' ' -f2- | xargs -r rm -rf
+find "$OUT_ROOT" -mindepth 1 -maxdepth 1 -type d -name '.build.*' -mmin +720 -exec rm -rf {} +
+log "built in $(( $(date +%s) - start ))s: $FINAL/oci:$TAG ($size compressed layout)"
+echo "$FINAL"

@@ -18,7 +18,9 @@ MIRROR="${DEBIAN_MIRROR:-$(detect_mirror)}"
 # Debian's Ruby and the gem's one run-time dependency, as a user's apt would install them.
 PACKAGES=(ruby ruby-kubeclient)
 KEY="$( { echo "$SUITE $MIRROR"; printf '%s\n' "${PACKAGES[@]}"; cat "$0" "$HERE/binfmt.sh"; } | sha256sum | cut -c1-16)"
-CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/stats_tracker/arm64"
+# shellcheck source=../../testing/cache_root.sh
+. "$HERE/../../testing/cache_root.sh"
+CACHE="$(stats_tracker_cache_root)/arm64"
 ROOTFS="$CACHE/rootfs-$SUITE-$KEY"
 if [ -f "$ROOTFS/.complete" ]; then echo "$ROOTFS"; exit 0; fi
 

@@ -1,5 +1,7 @@
 # frozen_string_literal: true
 
+require_relative "../cache_root"
+
 module StatsTracker
   module Testing
     module Kube
@@ -22,8 +24,7 @@ module StatsTracker
         end
 
         def self.default_dir(version: pinned_version, env: ENV)
-          cache_home = env.fetch("XDG_CACHE_HOME") { File.join(Dir.home, ".cache") }
-          File.join(cache_home, "stats_tracker", "kube", version)
+          CacheRoot.join("kube", version, env: env)
         end
 
         # STATS_TRACKER_KUBE_BIN_DIR wins so a person can point at binaries built elsewhere.

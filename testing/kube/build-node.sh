@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # Builds the node components bin/e2e runs (kubelet, kube-scheduler, kube-proxy) from the same wrapper
 # module and pin as the control plane (go.mod next to this script; build.sh builds the rest), into
-#   ${XDG_CACHE_HOME:-~/.cache}/stats_tracker/kube-node/<k8s version>/
+#   <cache root>/kube-node/<k8s version>/   (cache root: testing/cache_root.sh)
 # a directory of its own so the shared control-plane cache that build.sh manages is never written.
 # With a warm Go build cache (after build.sh) this takes about 90 s; the specs never need it.
 #
 # Usage: build-node.sh [--print-dir] [--check]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=../cache_root.sh
+. "$here/../cache_root.sh"
 BINARIES=(kubelet kube-scheduler kube-proxy)
 k8s_version="$(awk '$1 == "k8s.io/kubernetes" && $2 ~ /^v[0-9]/ && $3 != "=>" { print $2; exit }' "$here/go.mod")"
 [ -n "$k8s_version" ] || { echo "build-node.sh: no k8s.io/kubernetes pin in $here/go.mod" >&2; exit 1; }
-cache_root="${XDG_CACHE_HOME:-$HOME/.cache}/stats_tracker/kube-node"
+cache_root="$(stats_tracker_cache_root)/kube-node"
 out="$cache_root/$k8s_version"
 
 first_line() { "$@" 2>/dev/null | sed -n 1p; }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the test control plane (kube-apiserver, kube-controller-manager, kubectl, etcd) from the Go
 # module proxy at the versions pinned in this directory's go.mod, into
-#   ${XDG_CACHE_HOME:-~/.cache}/stats_tracker/kube/<k8s version>/
+#   <cache root>/kube/<k8s version>/   (cache root: testing/cache_root.sh)
 # No registry ships these binaries for us, and k8s.io/kubernetes cannot be `go install`ed (its go.mod
 # replaces the staging modules with local paths), hence the wrapper module next to this script.
 #
@@ -17,6 +17,8 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=../cache_root.sh
+. "$here/../cache_root.sh"
 force=0 print_dir=0 check_only=0
 for arg in "$@"; do
   case "$arg" in
@@ -37,7 +39,7 @@ if [ -z "$k8s_version" ] || [ -z "$etcd_version" ]; then
   exit 1
 fi
 
-cache_root="${XDG_CACHE_HOME:-$HOME/.cache}/stats_tracker/kube"
+cache_root="$(stats_tracker_cache_root)/kube"
 out="$cache_root/$k8s_version"
 if [ "$print_dir" -eq 1 ]; then echo "$out"; exit 0; fi
 

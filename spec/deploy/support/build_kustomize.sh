@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Builds the pinned kustomize CLI from the Go module proxy into a cache outside the checkout,
-# once: ${XDG_CACHE_HOME:-~/.cache}/stats_tracker/tools/kustomize-<version>/kustomize.
+# once: <cache root>/tools/kustomize-<version>/kustomize (cache root: testing/cache_root.sh).
 # We use standalone kustomize rather than `kubectl kustomize` so the manifests are checked
 # with the same kustomize release Flux's kustomize-controller embeds (v5), independently of
 # which Kubernetes version the test cluster happens to be built at.
 # v5.8.3 is not usable: a kube-openapi pseudo-version it needs is missing from the proxy (403).
 # Prints the binary's path on stdout.
 set -euo pipefail
+# shellcheck source=../../../testing/cache_root.sh
+. "$(dirname "$0")/../../../testing/cache_root.sh"
 VERSION="${KUSTOMIZE_VERSION:-v5.8.2}"
-CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/stats_tracker/tools/kustomize-${VERSION}"
+CACHE="$(stats_tracker_cache_root)/tools/kustomize-${VERSION}"
 BIN="$CACHE/kustomize"
 if [ -x "$BIN" ] && "$BIN" version 2>/dev/null | grep -q "${VERSION}"; then
   echo "$BIN"; exit 0

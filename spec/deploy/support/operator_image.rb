@@ -2,6 +2,7 @@
 
 require "json"
 require "open3"
+require_relative "../../../testing/cache_root"
 
 module StatsTracker
   module Testing
@@ -11,9 +12,7 @@ module StatsTracker
     class OperatorImage
       ROOT = File.expand_path("../../..", __dir__)
       IMAGE_DIR = File.join(ROOT, "operator", "image")
-      OUT = ENV.fetch("IMAGE_DIR") do
-        File.join(ENV.fetch("XDG_CACHE_HOME") { File.join(Dir.home, ".cache") }, "stats_tracker", "image", "out")
-      end
+      OUT = ENV.fetch("IMAGE_DIR") { CacheRoot.join("image", "out") }
 
       # Why the image is not built and checked in this run, or nil. Building it takes minutes (a
       # debootstrap base on the first run, then packing the layers), so it is opt-in: `rake image:smoke` sets
@@ -32,12 +31,15 @@ module StatsTracker
       # as `rake image:build` does. build.sh reuses the cached base and skips everything when gem
       # and recipe are unchanged.
       def self.build
-        # A fixed SOURCE_DATE_EPOCH makes the .gem byte-identical for identical sources, so
-        # build.sh's stamp sees "unchanged" and reuses the image.
+        dir = run!(File.join(IMAGE_DIR, "build.sh"), build_gem, chdir: ROOT).lines.last.to_s.strip
+        new(layout: File.join(dir, "oci"), tag: StatsTracker::VERSION, rootfs: File.join(dir, "bundle", "rootfs"))
+      end
+
+      # The platform gem from this checkout's extension. A fixed SOURCE_DATE_EPOCH makes the .gem
+      # byte-identical for identical sources, so build.sh's stamp sees "unchanged" and reuses the image.
+      def self.build_gem
         run!(Gem.ruby, "-S", "rake", "gem:native:#{PLATFORM}", chdir: ROOT, env: { "SOURCE_DATE_EPOCH" => "315619200" })
-        gem = File.join(ROOT, "pkg", "stats_tracker-#{StatsTracker::VERSION}-#{PLATFORM}.gem")
-        run!(File.join(IMAGE_DIR, "build.sh"), gem, chdir: ROOT)
-        new(layout: File.join(OUT, "oci"), tag: StatsTracker::VERSION, rootfs: File.join(OUT, "bundle", "rootfs"))
+        File.join(ROOT, "pkg", "stats_tracker-#{StatsTracker::VERSION}-#{PLATFORM}.gem")
       end
 
       def self.run!(*cmd, chdir:, env: {})
