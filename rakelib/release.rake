@@ -8,6 +8,7 @@ require_relative "release/flux_artifact"
 require_relative "release/flux_source"
 require_relative "release/manifest_tree"
 require_relative "release/parser_artifact"
+require_relative "release/signer"
 
 # Publishing for Flux: the operator image (built without a Docker engine, rakelib/image.rake) and
 # the operator/deploy tree with that image pinned by digest, as a Flux OCI artifact, both pushed
@@ -15,8 +16,10 @@ require_relative "release/parser_artifact"
 # the Git commit; it labels the image, so a new revision is a new image digest even when the gem
 # is unchanged), INSECURE=1 for a plain-HTTP registry, RELEASE_OUT=file to also write the result
 # as JSON, RELEASE_SOURCE_DIR=dir for the Flux source it writes (default pkg/flux-source: flux/oci
-# pointed at the artifact just pushed, for `kubectl apply -k`). Anonymous push: for a registry that needs credentials, log in with skopeo (image) and
-# push the artifact with `flux push artifact` instead.
+# pointed at the artifact just pushed, for `kubectl apply -k`), SIGN_KEY=cosign.key to sign the
+# image and the artifact by digest with cosign (COSIGN=binary, default `cosign`; the key's password
+# in COSIGN_PASSWORD). Anonymous push: for a registry that needs credentials, log in with skopeo
+# (image) and push the artifact with `flux push artifact` instead.
 module ReleasePublish
   ROOT = File.expand_path("..", __dir__)
   IMAGE_REPOSITORY = "stats-tracker-operator"
@@ -31,7 +34,18 @@ module ReleasePublish
     abort "release: set REGISTRY=host:port (the registry to push the image and the manifests to)" if registry.empty?
     { registry: registry, tag: env.fetch("TAG") { "v#{GemPackaging.spec.version}" },
       revision: env.fetch("REVISION") { git("rev-parse", "HEAD") }, insecure: env["INSECURE"] == "1",
-      out: env["RELEASE_OUT"], source_dir: env.fetch("RELEASE_SOURCE_DIR") { File.join(ROOT, "pkg", "flux-source") } }
+      out: env["RELEASE_OUT"], source_dir: env.fetch("RELEASE_SOURCE_DIR") { File.join(ROOT, "pkg", "flux-source") },
+      signer: signer(env, insecure: env["INSECURE"] == "1") }
+  end
+
+  # Checked before anything is built or pushed, so a mistyped key path costs nothing.
+  def signer(env, insecure:)
+    key = env["SIGN_KEY"].to_s
+    return nil if key.empty?
+
+    Release::Signer.new(key: key, cosign: env.fetch("COSIGN", "cosign"), insecure: insecure)
+  rescue Release::SignError => e
+    abort "release: #{e.message}"
   end
 
   def git(*args)
@@ -74,7 +88,8 @@ end
 
 # The parser on its own: REGISTRY=host:port (required), TAG (default v<parser core crate version>:
 # an OCIRepository with a semver range picks the highest), REVISION (default the Git commit),
-# PARSER_WASM (default the component `rake wasm` builds), INSECURE=1, RELEASE_OUT=file.
+# PARSER_WASM (default the component `rake wasm` builds), INSECURE=1, RELEASE_OUT=file, SIGN_KEY
+# (and COSIGN) as for release:publish.
 module ReleaseParser
   module_function
 
@@ -90,8 +105,9 @@ module ReleaseParser
       artifact.push(registry: s[:registry], repository: ReleasePublish::PARSER_REPOSITORY, tag: tag, revision: revision,
                     work_dir: dir, insecure: s[:insecure])
     end
+    signed = s[:signer]&.sign("#{s[:registry]}/#{ReleasePublish::PARSER_REPOSITORY}@#{digest}")
     { "parser" => "oci://#{s[:registry]}/#{ReleasePublish::PARSER_REPOSITORY}:#{tag}", "digest" => digest,
-      "tag" => tag, "revision" => revision, "annotations" => artifact.annotations }
+      "tag" => tag, "revision" => revision, "annotations" => artifact.annotations, "signed" => [signed].compact }
   end
 end
 
@@ -103,16 +119,26 @@ namespace :release do
     ENV["SOURCE_DATE_EPOCH"] ||= epoch if epoch.match?(/\A\d+\z/)
   end
 
+  # Settings (REGISTRY, SIGN_KEY) are checked before the image is built.
+  task :settings do
+    ReleasePublish.settings
+  end
+
   desc "Build and push the operator image and the Flux OCI artifact of operator/deploy (REGISTRY=host:port)"
-  task publish: ["release:reproducible", "image:build"] do
+  task publish: ["release:settings", "release:reproducible", "image:build"] do
     s = ReleasePublish.settings
     image_digest = ReleasePublish.push_image(s)
     manifests_digest = ReleasePublish.push_manifests(s, image_digest)
+    # The image first: a verifier that accepts the manifests also finds the image they pin signed.
+    signed = [["#{s[:registry]}/#{ReleasePublish::IMAGE_REPOSITORY}", image_digest],
+              ["#{s[:registry]}/#{ReleasePublish::MANIFESTS_REPOSITORY}", manifests_digest]].map do |repo, digest|
+      s[:signer]&.sign("#{repo}@#{digest}")
+    end
     source_dir = ReleasePublish.write_flux_source(s)
     result = { "image" => "#{s[:registry]}/#{ReleasePublish::IMAGE_REPOSITORY}@#{image_digest}",
                "manifests" => "#{ReleasePublish.manifests_url(s)}:#{s[:tag]}",
                "manifests_digest" => manifests_digest, "tag" => s[:tag], "revision" => s[:revision],
-               "flux_source" => source_dir }
+               "flux_source" => source_dir, "signed" => signed.compact }
     File.write(s[:out], JSON.pretty_generate(result)) if s[:out]
     puts JSON.pretty_generate(result)
     puts "Flux source: kubectl apply -k #{source_dir}"

@@ -11,8 +11,10 @@ require_relative "../../testing/e2e/checks"
 require_relative "../../testing/e2e/flux"
 require_relative "../../testing/e2e/kubectl"
 require_relative "../../testing/e2e/node/cluster"
+require_relative "../../testing/e2e/signing"
 require_relative "scenarios"
 require_relative "parser_scenarios"
+require_relative "signing_scenarios"
 
 module StatsTracker
   module E2E
@@ -21,6 +23,7 @@ module StatsTracker
     class Run
       include Scenarios
       include ParserScenarios
+      include SigningScenarios
 
       LISTING = %w[listing-fluxcd-page1.html listing-fluxcd-page2.html listing-fluxcd-page3.html].freeze
       TAG = "e2e"
@@ -30,6 +33,7 @@ module StatsTracker
         @root = root
         @checks = Checks.new
         @kubectl = Kubectl.new(node: node)
+        @signing = Signing.new
       end
 
       def call
@@ -55,8 +59,11 @@ module StatsTracker
 
       def setup
         @checks.run("machine has every piece bin/e2e needs", setup: true) do
-          missing = Node::Cluster.missing_pieces + Flux.missing_pieces
+          missing = Node::Cluster.missing_pieces + Flux.missing_pieces + Signing.missing_pieces
           raise "missing: #{missing.join("; ")}" unless missing.empty?
+
+          @signing.ensure_key_pair
+          nil
         end
         @checks.run("node up: control plane, registry, containerd, kubelet, kube-scheduler, kube-proxy", setup: true) do
           @node.up
@@ -66,9 +73,11 @@ module StatsTracker
           Flux.new(node: @node).start
           nil
         end
-        @checks.run("rake release:publish: operator image and manifests artifact pushed", setup: true) do
+        @checks.run("rake release:publish: operator image and manifests artifact pushed, cosign-signed", setup: true) do
           @release = publish(revision: "e2e-1")
-          "#{@release["image"]}, #{@release["manifests"]} (#{@release["manifests_digest"]})"
+          raise "signed #{@release["signed"]}, want the image and the manifests" unless @release["signed"].size == 2
+
+          "#{@release["image"]}, #{@release["manifests"]} (#{@release["manifests_digest"]}), signed"
         end
         @checks.run("rake release:parser: the built-in parser published as its own artifact #{PARSER_TAGS[:builtin]}", setup: true) do
           @parser_releases = { builtin: publish_parser(tag: PARSER_TAGS[:builtin]) }
@@ -91,6 +100,10 @@ module StatsTracker
       def scenarios
         @checks.run("resources: pool slots = worker concurrency, Pod within its memory limit") { resources }
         @checks.run("module cache: after a container restart the parser is loaded from the emptyDir cache") { module_cache_after_restart }
+        @checks.run("cosign: source-controller verified the signed manifests artifact (spec.verify)") { signed_artifact_verified }
+        @checks.run("cosign: an unsigned artifact re-pushed under the tag is refused, the running revision stays") do
+          unsigned_artifact_refused
+        end
         @checks.run("rolling update: new image and artifact rolled out, Leafs and history kept, Project Ready") { rolling_update }
         @checks.run("failover: leader Pod deleted, the standby takes the Lease and reconciles, never two leaders") { failover }
         @checks.run("Flux reverts drift (deleted Deployment, hand edit) when requestedAt is set") { flux_reverts_drift }
@@ -106,10 +119,13 @@ module StatsTracker
 
       # --- set-up steps -------------------------------------------------------------------
 
-      def publish(revision:)
+      # signed: with the e2e key pair (SIGN_KEY), as a release is; false for the refusal check.
+      def publish(revision:, signed: true)
         out_file = File.join(@node.dir, "release-#{revision}.json")
         env = { "REGISTRY" => @node.registry.address, "INSECURE" => "1", "TAG" => TAG, "REVISION" => revision,
-                "RELEASE_OUT" => out_file, "RELEASE_SOURCE_DIR" => File.join(@node.dir, "flux-source-#{revision}") }
+                "RELEASE_OUT" => out_file, "RELEASE_SOURCE_DIR" => File.join(@node.dir, "flux-source-#{revision}"),
+                "SIGN_KEY" => nil }
+        env.merge!(@signing.env) if signed
         log = File.join(@node.log_dir, "publish-#{revision}.log")
         ok = system(env, "bundle", "exec", "rake", "release:publish", chdir: @root, out: log, err: log)
         raise "rake release:publish failed:\n#{File.read(log).lines.last(30).join}" unless ok
@@ -129,16 +145,18 @@ module StatsTracker
       end
 
       # The Flux source `rake release:publish` wrote (the repository's operator/deploy/flux/oci,
-      # unchanged, pointed at the artifact it pushed), under an overlay that only points the
-      # operator at the local page server.
+      # unchanged, pointed at the artifact it pushed), under an overlay that points the operator at
+      # the local page server and makes the OCIRepository verify the e2e key's signatures.
       def apply_overlay
         dir = File.join(@node.dir, "flux-overlay")
         FileUtils.mkdir_p(dir)
-        File.write(File.join(dir, "kustomization.yaml"), YAML.dump(overlay))
+        secret, verify_patch = verify_resources
+        File.write(File.join(dir, "cosign-public-key.yaml"), YAML.dump(secret))
+        File.write(File.join(dir, "kustomization.yaml"), YAML.dump(overlay(verify_patch)))
         @kubectl.run!("apply", "--server-side", "-k", dir)
       end
 
-      def overlay
+      def overlay(verify_patch)
         env_patch = { "apiVersion" => "apps/v1", "kind" => "Deployment",
                       "metadata" => { "name" => "stats-tracker-operator", "namespace" => "stats-tracker-system" },
                       "spec" => { "template" => { "spec" => { "containers" => [
@@ -149,8 +167,9 @@ module StatsTracker
         { "apiVersion" => "kustomize.config.k8s.io/v1beta1", "kind" => "Kustomization",
           # kustomize takes no absolute paths.
           "resources" => [Pathname(@release.fetch("flux_source"))
-            .relative_path_from(File.join(@node.dir, "flux-overlay")).to_s],
+            .relative_path_from(File.join(@node.dir, "flux-overlay")).to_s, "cosign-public-key.yaml"],
           "patches" => [
+            verify_patch,
             { "target" => { "kind" => "Kustomization", "name" => "stats-tracker-parser" },
               "patch" => YAML.dump([{ "op" => "add", "path" => "/spec/patches", "value" => [parser_source_patch] }]) },
             { "target" => { "kind" => "Kustomization", "name" => "stats-tracker-operator" },
