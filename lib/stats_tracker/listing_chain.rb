@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require_relative "error"
+require_relative "page_walk"
 
 module StatsTracker
   # A package listing whose pages could not be followed to the last one. Whoever reads a listing
@@ -11,14 +12,16 @@ module StatsTracker
     # than the reader may follow), :interrupted (the caller asked to stop between two pages).
     REASONS = %i[backward_link page_limit interrupted].freeze
 
-    attr_reader :reason, :packages, :next_page
+    # pages: how many pages were read.
+    attr_reader :reason, :packages, :next_page, :pages
 
-    def initialize(message = nil, reason:, packages: [], next_page: nil)
+    def initialize(message = nil, reason:, packages: [], next_page: nil, pages: nil)
       raise ArgumentError, "unknown reason #{reason.inspect}" unless REASONS.include?(reason)
 
       @reason = reason
       @packages = packages.dup.freeze
       @next_page = next_page
+      @pages = pages
       super(message || "listing incomplete: #{reason}")
     end
   end
@@ -29,38 +32,37 @@ module StatsTracker
   # whatever the fetch or the parser raises).
   class ListingChain
     def initialize(read_page:, max_pages: 100, proceed: -> { true })
-      raise ArgumentError, "max_pages must be >= 1" unless max_pages.is_a?(Integer) && max_pages.positive?
-
       @read_page = read_page
-      @max_pages = max_pages
-      @proceed = proceed
+      @walk = PageWalk.new(max_pages: max_pages, proceed: proceed)
     end
 
     # Every package of the listing in listing order, as the pages list them. Raises
-    # IncompleteListingError unless the last page was reached.
-    def read
-      packages = []
-      number = 1
-      @max_pages.times do |index|
-        interrupted(packages, number) if index.positive? && !@proceed.call
+    # IncompleteListingError unless the last page was reached. `resume`: the :interrupted error
+    # of an earlier read of the same pass, which goes on from the page it stopped before.
+    def read(resume: nil)
+      packages = resume ? resume.packages.dup : []
+      stop = @walk.walk(first: resume&.next_page || 1, read: resume&.pages || 0) do |number|
         listing = @read_page.call(number)
         packages.concat(listing.packages)
         following = listing.next_page
-        return packages if following.nil?
-
-        backward(packages, number, following) unless following > number
-
-        number = following
+        backward(packages, number, following) if following && following <= number
+        following
       end
-      raise IncompleteListingError.new("more than #{@max_pages} listing pages; page #{number} not read",
-                                       reason: :page_limit, packages: packages, next_page: number)
+      return packages if stop.reason == :end
+
+      incomplete(stop, packages)
     end
 
     private
 
-    def interrupted(packages, number)
-      raise IncompleteListingError.new("stopped before listing page #{number}",
-                                       reason: :interrupted, packages: packages, next_page: number)
+    def incomplete(stop, packages)
+      message = if stop.reason == :page_limit
+                  "more than #{stop.pages} listing pages; page #{stop.next_page} not read"
+                else
+                  "stopped before listing page #{stop.next_page}"
+                end
+      raise IncompleteListingError.new(message, reason: stop.reason, packages: packages, next_page: stop.next_page,
+                                                pages: stop.pages)
     end
 
     def backward(packages, number, following)

@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require_relative "error"
+require_relative "page_walk"
 
 module StatsTracker
   # Follows a package's versions pages from page 1: the one place that decides where the chain
@@ -28,26 +29,24 @@ module StatsTracker
 
     # proceed: asked before every page after the first; false stops the read (`:interrupted`).
     def initialize(read_page:, max_pages: 100, proceed: -> { true })
-      raise ArgumentError, "max_pages must be >= 1" unless max_pages.is_a?(Integer) && max_pages.positive?
-
       @read_page = read_page
-      @max_pages = max_pages
-      @proceed = proceed
+      @walk = PageWalk.new(max_pages: max_pages, proceed: proceed)
     end
 
     def read
       versions = []
       previous = nil
-      (1..@max_pages).each do |number|
-        return result(versions, number - 1, :interrupted) if number > 1 && !@proceed.call
-
+      filled = 0
+      stop = @walk.walk do |number|
         batch = page(number)
-        return result(versions, number - 1, nil) if batch.nil? || batch.empty? || batch == previous
+        next nil if batch.nil? || batch.empty? || batch == previous
 
         versions.concat(batch)
         previous = batch
+        filled += 1
+        number + 1
       end
-      result(versions, @max_pages, :page_limit)
+      Result.new(versions: versions.freeze, pages: filled, stopped: stop.reason == :end ? nil : stop.reason)
     end
 
     private
@@ -58,10 +57,6 @@ module StatsTracker
       raise unless number > 1 && END_OF_CHAIN.include?(e.reason)
 
       nil
-    end
-
-    def result(versions, pages, stopped)
-      Result.new(versions: versions.freeze, pages: pages, stopped: stopped)
     end
   end
 end

@@ -47,6 +47,23 @@ RSpec.describe StatsTracker::ListingChain do
     expect(asked).to eq([1])
   end
 
+  it "goes on from where an interrupted read stopped, counting its pages towards the limit" do
+    answers = [false, true, true]
+    pages = { 1 => page(%w[a], 2), 2 => page(%w[b], 3), 3 => page(%w[c], 4), 4 => page(%w[d], nil) }
+    reader, asked = chain(pages, max_pages: 3, proceed: -> { answers.shift })
+    stopped = begin
+      reader.read
+    rescue StatsTracker::IncompleteListingError => e
+      e
+    end
+    expect([stopped.reason, stopped.next_page, stopped.pages]).to eq([:interrupted, 2, 1])
+    expect { reader.read(resume: stopped) }.to raise_error(StatsTracker::IncompleteListingError) { |limit|
+      expect([limit.reason, limit.next_page, limit.packages.map(&:name)]).to eq([:page_limit, 4, %w[a b c]])
+    }
+    expect(asked).to eq([1, 2, 3])
+    expect(described_class.new(read_page: pages.method(:fetch)).read(resume: stopped).map(&:name)).to eq(%w[a b c d])
+  end
+
   it "is an Error with a typed reason, so callers rescue it with the gem's other errors" do
     expect(StatsTracker::IncompleteListingError.ancestors).to include(StatsTracker::Error)
     expect { StatsTracker::IncompleteListingError.new(reason: :bogus) }.to raise_error(ArgumentError)
