@@ -159,7 +159,7 @@ RSpec.describe "operator main path", kube: true do
     seen = wait_for("a Leaf showing Reconciling=True") do
       leaves.find { |l| condition(l, "Reconciling")&.dig(:status) == "True" }
     end
-    expect(condition(seen)).to include(status: "Unknown", reason: "Progressing")
+    expect(condition(seen)).to include(status: "Unknown", reason: "WaitingForGitHubBudget")
     wait_project_ready("fluxcd", packages: 3)
     expect(leaves.map { |l| condition(l, "Reconciling") }).to all(be_nil)
     expect(runtime.kube_requests(verb: :apply_status, resource: "leaves")).to be > 3

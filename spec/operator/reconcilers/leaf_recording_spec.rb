@@ -10,7 +10,7 @@ RSpec.describe StatsTracker::Operator::Reconcilers::Leaf, "recording observation
   let(:now) { [Time.utc(2026, 11, 1, 12, 0, 0)] }
   let(:observed) { [] }
   let(:reconciler) do
-    described_class.new(fetcher_for: ->(_leaf) { fetcher }, parser: StatsTracker::Parser.new, acquire: -> { true },
+    described_class.new(fetcher_for: ->(_leaf) { fetcher }, parser: StatsTracker::Parser.new, acquire: ->(_leaf) { 0.0 },
                         clock: -> { now[0] }, random: Random.new(1),
                         on_observation: lambda { |leaf, stats, at, versions: nil|
                           observed << [leaf.dig(:spec, :package), stats, at, versions]

@@ -9,7 +9,7 @@ RSpec.describe StatsTracker::Operator::Reconcilers::Leaf do
   let(:fetcher) { StatsTracker::Fetcher.new(base_url: pages.base_url, max_retries: 0) }
   let(:now) { [Time.utc(2026, 11, 1, 12, 0, 0)] }
   let(:reconciler) do
-    described_class.new(fetcher_for: ->(_leaf) { fetcher }, parser: StatsTracker::Parser.new, acquire: -> { true },
+    described_class.new(fetcher_for: ->(_leaf) { fetcher }, parser: StatsTracker::Parser.new, acquire: ->(_leaf) { 0.0 },
                         clock: -> { now[0] }, random: Random.new(1))
   end
   let(:path) { "/orgs/fluxcd/packages/container/package/flagger" }
@@ -118,16 +118,37 @@ RSpec.describe StatsTracker::Operator::Reconcilers::Leaf do
     expect(out.status).to include(observedGeneration: 2, downloadCount: 42)
   end
 
-  it "announces Reconciling while a new generation is read" do
-    expect(reconciler.progress_status(leaf)[:conditions].map { |c| [c[:type], c[:status]] })
-      .to contain_exactly(%w[Reconciling True], %w[Ready Unknown])
-    expect(reconciler.progress_status(leaf(status: good_status))).to be_nil
+  def waiting_for(seconds)
+    described_class.new(fetcher_for: ->(_leaf) { fetcher }, parser: StatsTracker::Parser.new, acquire: ->(_leaf) { seconds },
+                        clock: -> { now[0] }, random: Random.new(1))
   end
 
-  it "announces Reconciling while a requestedAt token waits for the GitHub budget" do
-    waiting = leaf(status: good_status, annotations: { "reconcile.fluxcd.io/requestedAt": "t1" })
-    conditions = reconciler.progress_status(waiting)[:conditions]
-    expect(conditions).to include(include(type: "Reconciling", status: "True", message: include("GitHub")))
-    expect(conditions).to include(include(type: "Ready", status: "True"))
+  it "waits without a request when the GitHub budget has no token, and says so on Reconciling" do
+    count = pages.request_count
+    out = waiting_for(12.5).reconcile(leaf)
+    expect(pages.request_count).to eq(count)
+    expect(out).to be_waiting
+    expect(out.requeue_after).to eq(12.5)
+    expect(out.status[:conditions].map { |c| [c[:type], c[:status], c[:reason]] })
+      .to contain_exactly(%w[Reconciling True WaitingForGitHubBudget], %w[Ready Unknown WaitingForGitHubBudget])
+    expect(out.status[:conditions].first[:message]).to include("13s")
+  end
+
+  it "keeps Ready while a requestedAt token waits, and writes the wait once, not at every turn" do
+    requested = leaf(status: good_status, annotations: { "reconcile.fluxcd.io/requestedAt": "t1" })
+    first = waiting_for(30.0).reconcile(requested)
+    expect(first.status[:conditions]).to include(include(type: "Ready", status: "True"))
+    expect(first.status[:lastHandledReconcileAt]).to be_nil
+    again = waiting_for(10.0).reconcile(requested.merge(status: first.status))
+    expect(again.status).to eq(first.status)
+    done = reconciler.reconcile(requested.merge(status: first.status))
+    expect(done.status[:lastHandledReconcileAt]).to eq("t1")
+    expect(done.status[:conditions].map { |c| c[:type] }).not_to include("Reconciling")
+  end
+
+  it "does nothing once the process stops (no turn will come)" do
+    out = waiting_for(Float::INFINITY).reconcile(leaf)
+    expect(out).not_to be_waiting
+    expect(out.status).to eq(observedGeneration: -1)
   end
 end

@@ -16,7 +16,7 @@ RSpec.describe StatsTracker::Operator::Reconcilers::Leaf, "versions" do
   let(:paused) { [] }
   let(:spare) { [true] }
   let(:reconciler) do
-    described_class.new(fetcher_for: ->(_leaf) { fetcher }, parser: StatsTracker::Parser.new, acquire: -> { true },
+    described_class.new(fetcher_for: ->(_leaf) { fetcher }, parser: StatsTracker::Parser.new, acquire: ->(_leaf) { 0.0 },
                         clock: -> { now[0] }, random: Random.new(1), acquire_spare: -> { spare.shift.tap { spare << _1 } },
                         on_rate_limited: ->(seconds) { paused << seconds },
                         on_observation: ->(_leaf, stats, _at, versions: nil) { observed << [stats.total_downloads, versions] })

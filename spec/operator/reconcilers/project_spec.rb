@@ -8,7 +8,7 @@ RSpec.describe StatsTracker::Operator::Reconcilers::Project do
   let(:fetcher) { StatsTracker::Fetcher.new(base_url: pages.base_url, max_retries: 0) }
   let(:now) { [Time.utc(2026, 11, 1, 12, 0, 0)] }
   let(:reconciler) do
-    described_class.new(fetcher_for: ->(_p) { fetcher }, parser: StatsTracker::Parser.new, acquire: -> { true },
+    described_class.new(fetcher_for: ->(_p) { fetcher }, parser: StatsTracker::Parser.new, acquire: ->(_p) { 0.0 },
                         clock: -> { now[0] }, random: Random.new(1))
   end
   let(:listing) { %w[listing-fluxcd-page1.html listing-fluxcd-page2.html listing-fluxcd-page3.html] }
@@ -101,13 +101,62 @@ RSpec.describe StatsTracker::Operator::Reconcilers::Project do
   end
 
   it "fails with ListingIncomplete when the process stops between two listing pages" do
-    answers = [true, true, false] # before the read, before page 2, before page 3
+    answers = [0.0, 0.0, Float::INFINITY] # before the read, before page 2, before page 3
     stopping = described_class.new(fetcher_for: ->(_p) { fetcher }, parser: StatsTracker::Parser.new,
-                                   acquire: -> { answers.shift }, clock: -> { now[0] })
+                                   acquire: ->(_p) { answers.shift }, clock: -> { now[0] })
     plan = stopping.reconcile(project, owned_leaves: [owned_leaf("flagger")])
     expect(pages.request_count("/orgs/fluxcd/packages?")).to eq(2)
     expect(plan.desired_leaves).to be_nil
     expect(plan.outcome.failure.reason).to eq("ListingIncomplete")
+  end
+
+  def budget(*answers)
+    described_class.new(fetcher_for: ->(_p) { fetcher }, parser: StatsTracker::Parser.new, clock: -> { now[0] },
+                        random: Random.new(1), acquire: ->(_p) { answers.empty? ? 0.0 : answers.shift })
+  end
+
+  def listing_requests(page)
+    pages.request_count("/orgs/fluxcd/packages?page=#{page}")
+  end
+
+  it "keeps the pages read when the budget runs out mid-listing, and goes on from there at its turn" do
+    reconciler = budget(0.0, 0.0, 30.0) # before the read, before page 2, before page 3
+    leaf = owned_leaf("a-package-github-no-longer-lists")
+    waiting = reconciler.reconcile(project, owned_leaves: [leaf])
+    expect(waiting.outcome).to be_waiting
+    expect(waiting.outcome.requeue_after).to eq(30.0)
+    expect([waiting.desired_leaves, waiting.deletions]).to eq([nil, []])
+    expect(waiting.outcome.status[:conditions]).to include(include(type: "Reconciling", reason: "WaitingForGitHubBudget"))
+    expect([1, 2, 3].map { |n| listing_requests(n) }).to eq([1, 1, 0])
+
+    done = reconciler.reconcile(project(status: waiting.outcome.status), owned_leaves: [leaf])
+    expect([1, 2, 3].map { |n| listing_requests(n) }).to eq([1, 1, 1])
+    expect(done.desired_leaves.size).to eq(22)
+    expect(done.outcome.status[:conditions].map { |c| c[:type] }).not_to include("Reconciling")
+    # A pass stitched from two turns is one complete listing: the deletion rule counts it.
+    again = reconciler.reconcile(project(status: done.outcome.status, generation: 2), owned_leaves: [leaf])
+    expect(again.deletions).to eq([leaf.dig(:metadata, :name)])
+  end
+
+  it "reads from page 1 again after a spec change or when the kept pages are too old" do
+    reconciler = budget(0.0, 0.0, 30.0, 0.0, 0.0, 30.0)
+    first = reconciler.reconcile(project, owned_leaves: [])
+    expect(first.outcome).to be_waiting
+    changed = reconciler.reconcile(project(status: first.outcome.status, generation: 2), owned_leaves: [])
+    expect(changed.outcome).to be_waiting
+    expect([1, 2, 3].map { |n| listing_requests(n) }).to eq([2, 2, 0])
+    now[0] += StatsTracker::Operator::Reconcilers::ListingProgress::MAX_AGE + 1
+    reconciler.reconcile(project(status: changed.outcome.status, generation: 2), owned_leaves: [])
+    expect([1, 2, 3].map { |n| listing_requests(n) }).to eq([3, 3, 1])
+  end
+
+  it "lets the worker go after a share of pages even with budget to spare, and goes on at once" do
+    stub_const("#{described_class}::PAGES_PER_TURN", 2)
+    plan = reconciler.reconcile(project, owned_leaves: [])
+    expect(plan.outcome).to be_waiting
+    expect(plan.outcome.requeue_after).to eq(0.0)
+    expect(plan.outcome.status[:conditions].to_a.map { |c| c[:type] }).not_to include("Reconciling")
+    expect(reconciler.reconcile(project(status: plan.outcome.status), owned_leaves: []).desired_leaves.size).to eq(22)
   end
 
   it "deletes a Leaf whose package left the listing only once two complete listings in a row miss it" do

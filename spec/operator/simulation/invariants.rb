@@ -17,9 +17,7 @@ module StatsTracker
     class Invariants
       ALL = %i[retry_bound request_bound deletion_rule one_worker github_budget cache_order convergence
                write_rate one_leader takeover].freeze
-      # Invariants known to fail, left out of the fixed seeds until fixed: none now. (Open, and
-      # allowed for in request_bound: workers block in the GitHub rate limiter, so during a pause
-      # even a request that needs no GitHub, such as a suspended Project's, waits behind them.)
+      # Invariants known to fail, left out of the fixed seeds until fixed: none now.
       KNOWN_OPEN = [].freeze
       # Slowest backoff of a raised reconcile (Runtime's Backoff cap; a failed read's is a
       # fraction of its interval), longest Retry-After the simulated GitHub sends.

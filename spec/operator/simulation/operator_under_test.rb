@@ -14,11 +14,10 @@ module StatsTracker
 
       # on_pause: told of each GitHub pause [from, until] (the invariants allow for them).
       # fence: the replica's WriteFence (nil: a lone operator writes freely); identity tags its
-      # writes; wait_github: how a worker waits for the GitHub budget (default: time moves).
+      # writes.
       def initialize(server:, github:, clock:, random:, github_rate:, github_burst:, on_pause: ->(_from, _to) {},
-                     identity: nil, fence: nil, wait_github: nil)
+                     identity: nil, fence: nil)
         @clock = clock
-        @wait_github = wait_github || ->(seconds) { @clock.advance([seconds, 0.001].max) }
         resources = %w[projects leaves].to_h do |plural|
           [plural, ApiServer::Resource.new(server: server, plural: plural, identity: identity, fence: fence)]
         end
@@ -47,7 +46,7 @@ module StatsTracker
         controllers = Operator::Controllers.new(
           apis: { projects: resources.fetch("projects"), leaves: resources.fetch("leaves") },
           stores: { projects: store("projects"), leaves: store("leaves") }, queue: @queue, events: events,
-          metrics: metrics, logger: logger, world: world, on_rate_limited: pause, github_ready: -> { @limiter.ready? }
+          metrics: metrics, logger: logger, world: world, on_rate_limited: pause
         )
         @controllers = controllers.all
       end
@@ -66,10 +65,9 @@ module StatsTracker
 
       private
 
-      # The worker waits for a GitHub token as Runtime's does, by at least a millisecond: the bucket
-      # can be short of a token by a rounding error, which real time passing covers.
-      def acquire
-        @limiter.acquire(sleeper: ->(seconds) { @wait_github.call([seconds, 0.001].max) })
+      # As Runtime's: a token now, or the seconds until the object's turn (the worker moves on).
+      def acquire(object)
+        @limiter.take(object.dig(:metadata, :uid), namespace: object.dig(:metadata, :namespace))
       end
     end
   end

@@ -36,8 +36,7 @@ module StatsTracker
           renew_deadline: RENEW_DEADLINE, retry_period: RETRY_PERIOD, clock: -> { own.wall }, monotonic: -> { own.monotonic }
         )
         fence = Operator::Kube::WriteFence.new(-> { @election.leader? })
-        @operator = OperatorUnderTest.new(**operator_options, clock: own, identity: identity, fence: fence,
-                                                              wait_github: ->(seconds) { Wait.for(seconds) })
+        @operator = OperatorUnderTest.new(**operator_options, clock: own, identity: identity, fence: fence)
         @state = :standby
         @started_at = clock.now
         @wake_at = clock.now

@@ -18,7 +18,7 @@ module StatsTracker
       # world: what the reconcilers talk to (fetcher_for, parser, acquire, clock, ...);
       # leaf_world: what only the Leaf reconciler takes besides (the history recorder, spare GitHub
       # tokens and the pause for versions pages).
-      def initialize(apis:, stores:, queue:, events:, metrics:, logger:, world:, on_rate_limited:, github_ready:,
+      def initialize(apis:, stores:, queue:, events:, metrics:, logger:, world:, on_rate_limited:,
                      leaf_world: {})
         @project = Controller::KindController.new(ProjectController::KIND, store: stores.fetch(:projects))
                                              .owns("Project", delay: ProjectController::AGGREGATE_DELAY)
@@ -32,7 +32,7 @@ module StatsTracker
           api: apis.fetch(:leaves), store: stores.fetch(:leaves), reconciler: Reconcilers::Leaf.new(**world, **leaf_world),
           queue: queue,
           events: events, metrics: metrics, logger: logger.with(controller: "leaf"), on_rate_limited: on_rate_limited,
-          on_leaf_changed: ->(leaf) { @project.owned_changed(leaf) }, github_ready: github_ready
+          on_leaf_changed: ->(leaf) { @project.owned_changed(leaf) }
         )
         @project.run(project_step, queue: queue)
         @leaf.run(leaf_step, queue: queue)

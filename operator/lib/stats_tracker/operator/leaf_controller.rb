@@ -10,10 +10,8 @@ module StatsTracker
   module Operator
     # The Leaf step of a KindController: runs the Leaf reconciler, writes the status it returns
     # (only when it changed), records events and metrics, and schedules the next look. One
-    # status write per cycle; a second one (Reconciling=True) only when a new generation or
-    # requestedAt has to wait for the GitHub rate limiter. In
-    # the fast path it would add nothing: observedGeneration != generation already reads as
-    # in progress to kstatus, and the Leaf's creation was itself a write.
+    # status write per cycle; a second one (Reconciling=True, WaitingForGitHubBudget) only when
+    # the read has to wait for a GitHub token.
     class LeafController
       KIND = :leaf
       DOWNLOADS = "stats_tracker_package_downloads_total"
@@ -23,7 +21,7 @@ module StatsTracker
       PER_LEAF = [DOWNLOADS, LAST_SUCCESS, READY, INTERVAL].freeze
 
       def initialize(api:, store:, reconciler:, queue:, events:, metrics:, logger:,
-                     on_rate_limited: ->(_seconds) {}, on_leaf_changed: ->(_leaf) {}, github_ready: -> { false })
+                     on_rate_limited: ->(_seconds) {}, on_leaf_changed: ->(_leaf) {})
         @reconciler = reconciler
         @metrics = metrics
         # The watch event for a status write will find the cache already up to date, so the
@@ -31,7 +29,6 @@ module StatsTracker
         @outcomes = Controller::OutcomeHandler.new(api: api, store: store, queue: queue, events: events, logger: logger,
                                                    kind: KIND, on_rate_limited: on_rate_limited,
                                                    on_written: on_leaf_changed)
-        @github_ready = github_ready
       end
 
       # The object is gone: its ETag and its metric go too.
@@ -42,7 +39,6 @@ module StatsTracker
 
       # One reconcile of a cached Leaf (KindController hands it over).
       def reconcile(key, leaf)
-        leaf = announce_progress(leaf)
         outcome = @reconciler.reconcile(leaf)
         leaf = @outcomes.write_status(leaf, outcome.status)
         record(leaf, outcome)
@@ -50,13 +46,6 @@ module StatsTracker
       end
 
       private
-
-      def announce_progress(leaf)
-        return leaf if @github_ready.call
-
-        status = @reconciler.progress_status(leaf)
-        status ? @outcomes.write_status(leaf, status) : leaf
-      end
 
       def record(leaf, outcome)
         record_metrics(leaf, outcome)

@@ -134,7 +134,7 @@ module StatsTracker
           apis: { projects: projects, leaves: leaves },
           stores: { projects: MultiStore.of(manager.informers, "projects"), leaves: MultiStore.of(manager.informers, "leaves") },
           queue: queue, events: events, metrics: @metrics, logger: @logger, world: world, leaf_world: leaf_world,
-          on_rate_limited: ->(seconds) { @limiter.pause_for(seconds) }, github_ready: -> { @limiter.ready? }
+          on_rate_limited: ->(seconds) { @limiter.pause_for(seconds) }
         )
         manager.controllers.push(*controllers.all)
         @metrics.before_render do
@@ -236,8 +236,12 @@ module StatsTracker
         { bind: @config.metrics_bind, port: @config.metrics_port }
       end
 
-      def acquire_github
-        @limiter.acquire(stopping: -> { @manager.stop_signal.stopped? })
+      # Never waits: an object without a token is requeued for its turn. Once stopping, no turn
+      # will come in this process.
+      def acquire_github(object)
+        return Float::INFINITY if @manager.stop_signal.stopped?
+
+        @limiter.take(object.dig(:metadata, :uid), namespace: object.dig(:metadata, :namespace))
       end
 
       def count_github(status)

@@ -55,10 +55,11 @@ module StatsTracker
           @events.record(object, type: type, reason: reason, note: note)
         end
 
-        # Returns :success, :skipped or :error (the reconcile metric's result label).
+        # Returns :success, :skipped, :waiting or :error (the reconcile metric's result label).
         def schedule(key, object, outcome)
           interval = Duration.interval(object.dig(:spec, :interval) || "1h")
           return failed(key, outcome.failure, interval) if outcome.failed?
+          return waiting(key, outcome.requeue_after) if outcome.waiting?
 
           @queue.forget(key) if outcome.fetched
           @queue.add_after(key, outcome.requeue_after, reason: :interval) if outcome.requeue_after
@@ -70,6 +71,14 @@ module StatsTracker
         end
 
         private
+
+        # Waiting for GitHub is neither a success nor a failure: a pending retry and the failure
+        # count stay as they are.
+        def waiting(key, seconds)
+          @queue.add_after(key, seconds, reason: :github_budget)
+          @logger.debug("waiting for the GitHub budget", key: key.to_s, in: seconds.round(2))
+          :waiting
+        end
 
         def failed(key, failure, interval)
           pause(failure)

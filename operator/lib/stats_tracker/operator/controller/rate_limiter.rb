@@ -5,8 +5,19 @@ module StatsTracker
     module Controller
       # Process-wide token bucket for requests to GitHub, shared by every worker, plus a pause that
       # a 429 with Retry-After can impose on all of them (GitHub rate-limits per client, not per page).
+      # Nothing here waits: a worker that finds no token is told when to come back and is free for
+      # other keys meanwhile. The keys told to wait keep a place in line, and their places are
+      # dealt round-robin across namespaces, so one tenant with a thousand waiting objects does
+      # not push another tenant's one object back by a thousand tokens.
       # Optional reads (versions pages) take only spare tokens, so they never delay a count.
       class RateLimiter
+        # A waiter that has not come back this long after its turn (its object deleted, or no
+        # longer needing GitHub) gives up its place.
+        FORGET_AFTER = 30.0
+        # A bucket short of a whole token by a float rounding error holds one: told to wait a
+        # few picoseconds, a key would be handed straight back with the clock barely moved.
+        ROUNDING = 1e-9
+
         def initialize(rate:, burst:, clock: -> { Process.clock_gettime(Process::CLOCK_MONOTONIC) })
           @rate = rate.to_f
           @burst = burst.to_f
@@ -14,65 +25,45 @@ module StatsTracker
           @tokens = @burst
           @stamp = clock.call
           @paused_until = 0.0
-          @waiting = 0
+          # namespace => { key => time it was told to come back }, each in order of arrival.
+          @lines = {}
           # Tokens an optional read must leave in the bucket for the counts that come next.
           @reserve = (@burst / 2).floor
           @lock = Mutex.new
         end
 
-        # Seconds to wait before a token is available (0 when one was taken now).
-        def reserve
+        # Takes a token for `key` and returns 0.0, or returns the seconds until its turn (the pause
+        # GitHub asked for, then its place in line); never waits.
+        def take(key, namespace: nil)
           @lock.synchronize do
             now = @clock.call
             refill(now)
-            pause = @paused_until - now
-            return pause if pause.positive?
-
-            if @tokens >= 1
+            forget_stale(now)
+            if @paused_until <= now && @tokens >= 1 - ROUNDING
               @tokens -= 1
-              0.0
-            else
-              (1 - @tokens) / @rate
+              leave(key, namespace)
+              next 0.0
             end
+
+            line = (@lines[namespace] ||= {})
+            line[key] = now # a key already in line keeps its place
+            wait = turn_wait(place(key, namespace), now)
+            line[key] = now + wait
+            wait
           end
         end
 
-        # Blocks until a token is taken or `stopping` turns true; returns false when stopped.
-        def acquire(stopping: -> { false }, sleeper: ->(s) { sleep s })
-          loop do
-            return false if stopping.call
-
-            wait = reserve
-            return true if wait.zero?
-
-            waiting(+1)
-            begin
-              sleeper.call([wait, 0.5].min)
-            ensure
-              waiting(-1)
-            end
-          end
-        end
-
-        # Takes a token for an optional request only if one is spare: nobody is waiting in
-        # #acquire, GitHub has not paused us, and half the burst stays in the bucket. Never waits.
+        # Takes a token for an optional request only if one is spare: no key is waiting for a
+        # turn, GitHub has not paused us, and half the burst stays in the bucket. Never waits.
         def try_acquire_spare
           @lock.synchronize do
             now = @clock.call
             refill(now)
-            next false if @waiting.positive? || @paused_until > now || @tokens < 1 + @reserve
+            forget_stale(now)
+            next false if waiting? || @paused_until > now || @tokens < 1 + @reserve
 
             @tokens -= 1
             true
-          end
-        end
-
-        # Whether a request could start now, without taking a token.
-        def ready?
-          @lock.synchronize do
-            now = @clock.call
-            refill(now)
-            @paused_until <= now && @tokens >= 1
           end
         end
 
@@ -82,8 +73,36 @@ module StatsTracker
 
         private
 
-        def waiting(delta)
-          @lock.synchronize { @waiting += delta }
+        def waiting?
+          @lines.each_value.any? { |line| !line.empty? }
+        end
+
+        def leave(key, namespace)
+          line = @lines[namespace] or return
+          line.delete(key)
+          @lines.delete(namespace) if line.empty?
+        end
+
+        def forget_stale(now)
+          @lines.each_value { |line| line.delete_if { |_, due| due + FORGET_AFTER < now } }
+          @lines.delete_if { |_, line| line.empty? }
+        end
+
+        # 1-based: the key's round is its index in its namespace's line; every namespace with a
+        # key in an earlier round goes first, then the namespaces ahead of it in this round.
+        def place(key, namespace)
+          index = @lines.fetch(namespace).keys.index(key)
+          earlier = @lines.each_value.sum { |line| [line.size, index].min }
+          ahead = @lines.take_while { |ns, _| ns != namespace }.count { |_, line| line.size > index }
+          earlier + ahead + 1
+        end
+
+        # When the `place`-th token from now can be taken: after the pause, with what the bucket
+        # holds by then.
+        def turn_wait(place, now)
+          pause = [@paused_until - now, 0.0].max
+          held = [@burst, @tokens + (pause * @rate)].min
+          pause + ([place - held, 0.0].max / @rate)
         end
 
         def refill(now)

@@ -21,7 +21,8 @@ module StatsTracker
         CHART_LIMIT = 62
 
         # fetcher_for: ->(leaf) { StatsTracker::Fetcher } (per GitHub token)
-        # acquire: ->() { true | false } takes a GitHub rate-limiter token (false = shutting down)
+        # acquire: ->(leaf) { seconds } takes a GitHub token for the Leaf and returns 0.0, or returns
+        #   how long until its turn (Float::INFINITY: shutting down, no turn will come); never waits
         # on_observation: ->(leaf, PackageStats, Time, versions:) for every page read, with the
         #   tags read when spec.versions asks for them (the history store's recorder); it must
         #   return at once and never raise.
@@ -40,19 +41,6 @@ module StatsTracker
           @on_observation = on_observation
           @etags = {}
           @etag_lock = Mutex.new
-        end
-
-        # Status to write first when a new generation or requestedAt token has to wait for the
-        # GitHub rate limiter (the controller asks only then), so watchers see Reconciling=True
-        # and why; nil when there is nothing to announce.
-        def progress_status(leaf)
-          status = leaf[:status] || {}
-          return nil if leaf.dig(:spec, :suspend)
-          return nil unless Schedule.generation_pending?(leaf) || Schedule.request_pending?(leaf)
-
-          status.merge(conditions: summarize(leaf, status, :progressing, "Progressing",
-                                             "waiting for the GitHub rate limit, then reading the package page",
-                                             @clock.call))
         end
 
         def reconcile(leaf)
@@ -76,7 +64,9 @@ module StatsTracker
         private
 
         def read_page(leaf, status, interval, now)
-          return Outcome.new(status: status) unless @acquire.call
+          wait = @acquire.call(leaf)
+          return Outcome.new(status: status) if wait.infinite?
+          return waiting(leaf, status, wait, now) if wait.positive?
 
           stats, etag = fetch_and_parse(leaf, status)
           outcome = succeeded(leaf, status, stats, interval, now)
@@ -192,6 +182,13 @@ module StatsTracker
           conditions = summarize(leaf, status, :stalled, failure.reason, failure.message, now)
           fresh = with_request(leaf, status.merge(conditions: conditions, observedGeneration: generation))
           Outcome.new(status: fresh, failure: failure, event: ["Warning", failure.reason, failure.message], fetched: true)
+        end
+
+        # No GitHub token now: come back at the Leaf's turn, the worker meanwhile free for others.
+        def waiting(leaf, status, seconds, now)
+          conditions = Summary.waiting_for_budget(status[:conditions], seconds, generation: leaf.dig(:metadata, :generation),
+                                                                                now: now)
+          Outcome.new(status: status.merge(conditions: conditions), requeue_after: seconds, waiting: true)
         end
 
         # Suspended: no request; the new generation is acknowledged so kstatus does not report

@@ -4,6 +4,7 @@ require "set"
 require "stats_tracker/listing_chain"
 require_relative "deletion_guard"
 require_relative "leaf"
+require_relative "listing_progress"
 require_relative "outcome"
 require_relative "page_errors"
 require_relative "schedule"
@@ -25,6 +26,9 @@ module StatsTracker
         # Project (WATCH_LABEL_SELECTOR) also sees and reconciles its Leafs.
         SHARD_LABEL = :"sharding.fluxcd.io/key"
         MAX_PAGES = 100
+        # Listing pages one reconcile reads at most before it lets the worker go (and the Project
+        # goes to the back of the queue), however much budget there is.
+        PAGES_PER_TURN = 10
         LEAVES_READY = "LeavesReady"
 
         # Result of a Project reconcile: desired_leaves nil means "listing not read, leave the
@@ -36,6 +40,7 @@ module StatsTracker
           end
         end
 
+        # acquire: ->(project) { seconds } takes a GitHub token (see Leaf#initialize); never waits.
         def initialize(fetcher_for:, parser:, acquire:, clock: -> { Time.now }, random: Random.new,
                        on_github_response: ->(_status) {})
           @fetcher_for = fetcher_for
@@ -45,11 +50,13 @@ module StatsTracker
           @random = random
           @on_github_response = on_github_response
           @guard = DeletionGuard.new
+          @progress = ListingProgress.new(clock: clock)
         end
 
-        # The Project is gone: drop what the deletion guard remembers of it.
+        # The Project is gone: drop what the deletion guard and a listing in progress remember of it.
         def forget(uid)
           @guard.forget(uid)
+          @progress.forget(uid)
         end
 
         # owned_leaves: the Leafs in the cache whose controller owner is this Project.
@@ -63,21 +70,23 @@ module StatsTracker
 
           wait = listing_held && !user_waiting?(project) ? interval : Schedule.due_in(project, interval: interval, now: now)
           return aggregate_only(project, status, owned_leaves, wait) if wait.positive?
-          return Plan.new(outcome: Outcome.new(status: status)) unless @acquire.call
 
-          listed_packages = read_listing(project)
-          leaves = desired_leaves(project, filter(listed_packages, project[:spec]), taken_names)
-          Plan.new(outcome: listed(project, status, leaves, owned_leaves, interval, now), desired_leaves: leaves,
-                   deletions: deletions(project, owned_leaves, leaves, listed_packages))
+          turn = @acquire.call(project)
+          return Plan.new(outcome: Outcome.new(status: status)) if turn.infinite?
+          return waiting(project, status, owned_leaves, turn) if turn.positive?
+
+          read(project, status, owned_leaves, taken_names, interval, now)
         rescue Duration::InvalidError => e
           failure = Failure.new(reason: "InvalidSpec", message: e.message, stalled: true)
           Plan.new(outcome: failed(project, status, failure, now, owned_leaves))
         rescue StatsTracker::IncompleteListingError => e
+          @progress.forget(project.dig(:metadata, :uid))
           failure = Failure.new(reason: "ListingIncomplete",
                                 message: "listing of #{project.dig(:spec, :owner)} not read to its end (#{e.reason}): " \
                                          "#{e.message}; no Leaf deleted")
           Plan.new(outcome: failed(project, status, failure, now, owned_leaves))
         rescue StatsTracker::Error, SystemCallError, IOError => e
+          @progress.forget(project.dig(:metadata, :uid))
           failure = PageErrors.from_exception(e, what: "listing of #{project.dig(:spec, :owner)}")
           Plan.new(outcome: failed(project, status, failure, now, owned_leaves))
         end
@@ -102,14 +111,38 @@ module StatsTracker
           Schedule.generation_pending?(project) || Schedule.request_pending?(project)
         end
 
+        # Reads on from where the last turn stopped. Only a listing whose every page was read in
+        # one pass is complete; only then are Leafs applied and (by the deletion rule) deleted.
+        def read(project, status, owned_leaves, taken_names, interval, now)
+          turn = { pages: 0, wait: 0.0 }
+          listed_packages = read_listing(project, turn)
+          leaves = desired_leaves(project, filter(listed_packages, project[:spec]), taken_names)
+          Plan.new(outcome: listed(project, status, leaves, owned_leaves, interval, now), desired_leaves: leaves,
+                   deletions: deletions(project, owned_leaves, leaves, listed_packages))
+        rescue StatsTracker::IncompleteListingError => e
+          raise unless e.reason == :interrupted && turn[:wait].finite?
+
+          @progress.keep(project, e)
+          waiting(project, status, owned_leaves, turn[:wait])
+        end
+
         # Every package of the listing, or IncompleteListingError: a partial list would read as
-        # "these packages are gone".
-        def read_listing(project)
+        # "these packages are gone". Between pages it takes the next token, or stops (:interrupted)
+        # when the budget or this turn's share of pages runs out; turn[:wait] is then how long
+        # until the next token (0 when only the turn ended, infinite when the process stops).
+        def read_listing(project, turn)
           spec = project[:spec]
           fetcher = @fetcher_for.call(project)
-          chain = ListingChain.new(max_pages: MAX_PAGES, proceed: @acquire,
+          proceed = lambda do
+            turn[:pages] += 1
+            turn[:wait] = turn[:pages] < PAGES_PER_TURN ? @acquire.call(project) : 0.0
+            turn[:pages] < PAGES_PER_TURN && turn[:wait].zero?
+          end
+          chain = ListingChain.new(max_pages: MAX_PAGES, proceed: proceed,
                                    read_page: ->(number) { listing_page(fetcher, spec, number) })
-          chain.read.uniq(&:name)
+          packages = chain.read(resume: @progress.resume(project))
+          @progress.forget(project.dig(:metadata, :uid))
+          packages.uniq(&:name)
         end
 
         # Owned Leafs not wanted any more: at once when the user's patterns dropped the package (or
@@ -177,6 +210,18 @@ module StatsTracker
                               conditions: summarize(project, fresh, :succeeded, "Succeeded", "#{leaves.size} packages listed"))
           fresh[:lastHandledReconcileAt] = Schedule.requested_at(project) if Schedule.requested_at(project)
           Outcome.new(status: fresh, requeue_after: Schedule.jittered(interval, @random), fetched: true)
+        end
+
+        # The listing waits for a token (or for the worker's next turn, seconds 0): re-aggregate
+        # the Leafs meanwhile and say why the listing is not read yet.
+        def waiting(project, status, owned_leaves, seconds)
+          fresh = with_leaves(project, status, owned_leaves, package_count: owned_leaves.size)
+          if seconds.positive?
+            generation = project.dig(:metadata, :generation)
+            fresh = fresh.merge(conditions: Summary.waiting_for_budget(fresh[:conditions], seconds, generation: generation,
+                                                                                                    now: @clock.call))
+          end
+          Plan.new(outcome: Outcome.new(status: fresh, requeue_after: seconds, waiting: true))
         end
 
         def aggregate_only(project, status, owned_leaves, wait)

@@ -13,8 +13,19 @@ module StatsTracker
       # and Stalled only while true (kstatus "abnormal-true" conditions), as Flux's summarize does.
       module Summary
         STATES = %i[succeeded failed stalled progressing suspended].freeze
+        WAITING_FOR_BUDGET = "WaitingForGitHubBudget"
 
         module_function
+
+        # Reconciling=True while the object waits for a GitHub token. The message gives the wait
+        # as it was when the wait began: rewriting it at every turn would be a status write each time.
+        def waiting_for_budget(current, seconds, generation:, now:)
+          return current if Conditions.find(current, Conditions::RECONCILING)&.dig(:reason) == WAITING_FOR_BUDGET
+
+          message = "waiting #{seconds.ceil}s for the GitHub request budget (GITHUB_RATE), then reading GitHub"
+          conditions(current, Result.new(state: :progressing, reason: WAITING_FOR_BUDGET, message: message),
+                     generation: generation, now: now)
+        end
 
         def conditions(current, result, generation:, now:)
           set = lambda do |list, type, status|

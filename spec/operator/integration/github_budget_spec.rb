@@ -1,0 +1,47 @@
+# frozen_string_literal: true
+
+require_relative "../support/operator_harness"
+
+# The GitHub budget is shared by every object; a worker that finds it spent must move on to
+# objects that need no GitHub request instead of sleeping until a token comes.
+RSpec.describe "operator with the GitHub budget spent", kube: true do
+  include StatsTracker::Testing::OperatorHarness
+
+  let(:pages) { StatsTracker::Testing::PageServer.new.start }
+
+  before { install_crds }
+
+  after do
+    stop_operators
+    pages.stop
+  end
+
+  it "puts a deleted Leaf back at once while another Leaf waits for a token, and says why it waits" do
+    serve_fluxcd(pages)
+    # Three listing pages and three package pages spend the burst; the next token is 200 s away.
+    start_operator(pages, github_rate: 0.005, github_burst: 6, concurrency: 1)
+    apply_project("fluxcd", include: ["flagger*"])
+    wait_project_ready("fluxcd", packages: 3)
+    github = pages.request_count
+
+    token = request_reconcile("leaves", "fluxcd-flagger")
+    waiting = wait_for("the requested Leaf to show it waits") do
+      l = leaf("fluxcd-flagger")
+      l if condition(l, "Reconciling")&.dig(:status) == "True"
+    end
+    gone = leaf("fluxcd-flagger-arm64")
+    api_for("leaves").delete("fluxcd-flagger-arm64", namespace)
+
+    # The Project re-applies its Leaf from what it knows, with no GitHub request; the one worker
+    # is free to do it.
+    back = wait_for("the deleted Leaf to be applied again", timeout: 45) do
+      l = leaf("fluxcd-flagger-arm64")
+      l if l && l.dig(:metadata, :uid) != gone.dig(:metadata, :uid)
+    end
+    expect(back.dig(:spec, :package)).to eq("flagger-arm64")
+    expect(leaf("fluxcd-flagger").dig(:status, :lastHandledReconcileAt)).not_to eq(token)
+    expect(condition(waiting, "Reconciling")).to include(reason: "WaitingForGitHubBudget")
+    expect(condition(waiting, "Reconciling")[:message]).to match(/\d+ ?s\b/)
+    expect(pages.request_count).to eq(github)
+  end
+end
