@@ -66,3 +66,82 @@ RSpec.describe StatsTracker::Operator::Controller::Informer do
     expect(calls).to eq([])
   end
 end
+
+# Stand-ins for the informer's watch-loop spec below.
+module InformerWatchLoop
+  # Answers each list with the next of `lists` ([items, version]); records where each watch
+  # resumed from.
+  class ScriptedApi
+    attr_reader :watched_from, :lists
+
+    def initialize(lists)
+      @answers = lists
+      @watched_from = []
+      @lists = 0
+    end
+
+    def plural = "leaves"
+    def connection = nil
+
+    def list(**)
+      @lists += 1
+      @answers.fetch(@lists - 1)
+    end
+
+    def watch_url(resource_version:, **)
+      @watched_from << resource_version
+      URI("http://api.invalid/leaves?resourceVersion=#{resource_version}")
+    end
+  end
+
+  # Plays one script entry per watch: notices to deliver, then how the watch ends.
+  class ScriptedStream
+    def initialize(notices, ending, stop)
+      @notices = notices
+      @ending = ending
+      @stop = stop
+    end
+
+    def each(&)
+      @notices.each(&)
+      raise StatsTracker::Operator::Controller::WatchStream::Gone, "too old" if @ending == :gone
+
+      @stop.wait(Float::INFINITY) if @ending == :hang
+    end
+
+    def finish = nil
+  end
+end
+
+# The informer's own thread, with the watch_stream seam standing between it and the API: each
+# watch is scripted, so ending one and answering 410 Gone need no API server.
+RSpec.describe StatsTracker::Operator::Controller::Informer, "watch loop" do
+  def leaf(name, version)
+    { metadata: { name: name, namespace: "ns", resourceVersion: version } }
+  end
+
+  it "resumes from the last resourceVersion after a watch ends, and relists after 410 Gone" do
+    stop = StatsTracker::Operator::Controller::StopSignal.new
+    api = InformerWatchLoop::ScriptedApi.new([[[leaf("a", "10")], "10"], [[leaf("a", "10"), leaf("b", "12")], "13"]])
+    script = [[[{ type: "ADDED", object: leaf("b", "11") }], :end],
+              [[{ type: "MODIFIED", object: leaf("b", "12") }], :gone],
+              [[], :hang]]
+    seen = Queue.new
+    informer = described_class.new(api: api, logger: StatsTracker::Operator::Log.new(io: StringIO.new), stop: stop,
+                                   handler: ->(_type, object, _previous) { seen << object.dig(:metadata, :name) },
+                                   backoff: StatsTracker::Backoff.new(base: 0.01, cap: 0.01),
+                                   watch_stream: lambda { |url:, connection:, read_timeout:|
+                                     expect([url.host, connection, read_timeout]).to eq(["api.invalid", nil, 90])
+                                     notices, ending = script.shift
+                                     InformerWatchLoop::ScriptedStream.new(notices, ending, stop)
+                                   })
+    informer.start
+    Timeout.timeout(60) { sleep 0.01 until script.empty? }
+    stop.stop!
+    informer.join(10)
+    expect(api.watched_from).to eq(%w[10 11 13])
+    expect(api.lists).to eq(2)
+    expect(informer.store.get("ns/b").dig(:metadata, :resourceVersion)).to eq("12")
+    expect(Array.new(seen.size) { seen.pop }.first(3)).to eq(%w[a b b])
+  end
+end

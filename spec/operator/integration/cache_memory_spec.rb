@@ -8,6 +8,8 @@ require_relative "../support/operator_harness"
 RSpec.describe "operator cache memory", kube: true do
   include_context "an operator against the API server"
 
+  let(:watches) { StatsTracker::Testing::WatchControl.new }
+
   def informer(runtime, plural)
     runtime.manager.informers.find { |i| i.plural == plural }
   end
@@ -24,7 +26,7 @@ RSpec.describe "operator cache memory", kube: true do
 
   it "caches objects without managedFields or anything else of metadata the controllers do not read" do
     serve_fluxcd(pages)
-    runtime = start_operator(pages)
+    runtime = start_operator(pages, watches: watches)
     apply_project("fluxcd")
     wait_project_ready("fluxcd", packages: 22)
 
@@ -41,14 +43,14 @@ RSpec.describe "operator cache memory", kube: true do
 
     # After a relist too.
     lists = informer(runtime, "leaves").lists
-    informer(runtime, "leaves").expire_resource_version
+    watches.expire("leaves")
     wait_for("a relist") { informer(runtime, "leaves").lists > lists }
     expect(cached_leaves(runtime).flat_map { |l| l[:metadata].keys }.uniq).not_to include(:managedFields, :creationTimestamp)
   end
 
   it "holds a value many Leafs share once, and keeps an unchanged object across a relist" do
     serve_fluxcd(pages)
-    runtime = start_operator(pages)
+    runtime = start_operator(pages, watches: watches)
     apply_project("fluxcd")
     wait_project_ready("fluxcd", packages: 22)
     wait_for("the queue to settle") { runtime.manager.queue.depth.zero? && !runtime.manager.queue.processing? }
@@ -74,7 +76,7 @@ RSpec.describe "operator cache memory", kube: true do
       copies << object.dig(:metadata, :name) if object[:kind] == "Leaf" && !object.frozen?
       original.call(object)
     end
-    informer(runtime, "leaves").expire_resource_version
+    watches.expire("leaves")
     wait_for("a relist") { informer(runtime, "leaves").lists > lists }
     expect(store.get("#{namespace}/fluxcd-flagger")).to equal(before)
     expect(copies).to be_empty
@@ -83,11 +85,11 @@ RSpec.describe "operator cache memory", kube: true do
   it "lists in pages, so a large list is never one response" do
     stub_const("StatsTracker::Operator::Kube::ResourceApi::LIST_PAGE", 5)
     serve_fluxcd(pages)
-    runtime = start_operator(pages)
+    runtime = start_operator(pages, watches: watches)
     apply_project("fluxcd")
     wait_project_ready("fluxcd", packages: 22)
     lists = runtime.kube_requests(verb: :list, resource: "leaves")
-    informer(runtime, "leaves").expire_resource_version
+    watches.expire("leaves")
     wait_for("a paged relist") { runtime.kube_requests(verb: :list, resource: "leaves") >= lists + 5 }
     expect(informer(runtime, "leaves").store.size).to eq(22)
   end

@@ -26,17 +26,18 @@ RSpec.describe "operator when the API server misbehaves", kube: true do
   end
 
   it "resumes a dropped watch and relists after 410 Gone without losing a change" do
-    runtime = start_operator(pages)
+    watches = StatsTracker::Testing::WatchControl.new
+    runtime = start_operator(pages, watches: watches)
     serve_fluxcd(pages)
     apply_project("fluxcd", include: ["flagger*"])
     wait_project_ready("fluxcd", packages: 3)
     informer = leaf_informer(runtime)
 
-    informer.drop_watch
+    watches.drop("leaves")
     bump_and_request("flagger", 7_000)
 
     lists = informer.lists
-    informer.expire_resource_version
+    watches.expire("leaves")
     bump_and_request("flagger-arm64", 8_000)
     expect(informer.lists).to be > lists
     expect(leaves.size).to eq(3)
@@ -46,13 +47,13 @@ RSpec.describe "operator when the API server misbehaves", kube: true do
   # the controller keeps writing: a requestedAt made meanwhile first reaches the operator inside
   # the response to its own status write, and the late watch event then looks like no change.
   it "handles a requestedAt it first sees in the response to its own status write" do
-    runtime = start_operator(pages)
+    watches = StatsTracker::Testing::WatchControl.new
+    start_operator(pages, watches: watches)
     serve_fluxcd(pages)
     apply_project("fluxcd", include: ["flagger*"])
     wait_project_ready("fluxcd", packages: 3)
-    projects = runtime.manager.informers.find { |i| i.plural == "projects" }
 
-    projects.pause
+    watches.pause("projects")
     token = request_reconcile("projects", "fluxcd")
     # A Leaf change makes the Project write its aggregate status from its (stale) cached copy.
     total = project("fluxcd").dig(:status, :totalDownloads)
@@ -60,7 +61,7 @@ RSpec.describe "operator when the API server misbehaves", kube: true do
     wait_for("the Project to aggregate the new count") do
       project("fluxcd").dig(:status, :totalDownloads) != total
     end
-    projects.resume
+    watches.resume("projects")
 
     wait_for("the Project to handle the request", timeout: 60) do
       project("fluxcd").dig(:status, :lastHandledReconcileAt) == token

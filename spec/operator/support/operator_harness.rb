@@ -2,6 +2,7 @@
 
 require "socket"
 require "stats_tracker/operator"
+require_relative "watch_control"
 
 module StatsTracker
   module Testing
@@ -76,10 +77,11 @@ module StatsTracker
       end
 
       # The real operator in this process; stopped (and its thread joined) after the example.
-      def start_operator(pages, **overrides)
+      # watches: a WatchControl to drop, expire or hold back its informers' watches.
+      def start_operator(pages, watches: nil, **overrides)
         log = Operator::Log.new(io: ENV["OPERATOR_LOG"] ? $stderr : StringIO.new, level: ENV.fetch("OPERATOR_LOG_LEVEL", "info"))
         runtime = Operator::Runtime.new(config: operator_config(pages, **overrides), connection: connection,
-                                        parser: parser, logger: log)
+                                        parser: parser, logger: log, watch_stream: watches)
         thread = Thread.new { runtime.run }
         (@runtimes ||= []) << [runtime, thread]
         runtime

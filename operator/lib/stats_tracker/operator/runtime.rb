@@ -35,13 +35,15 @@ module StatsTracker
 
       attr_reader :manager, :metrics, :config, :logger, :parser
 
-      def initialize(config:, connection:, parser:, logger: nil, fetcher_factory: nil)
+      # watch_stream: opens each informer watch (Informer's seam; a WatchStream by default).
+      def initialize(config:, connection:, parser:, logger: nil, fetcher_factory: nil, watch_stream: nil)
         @config = config
         @connection = connection
         @logger = logger || Log.new(format: config.log_format, level: config.log_level)
         @metrics = build_metrics
         @limiter = Controller::RateLimiter.new(rate: config.github_rate, burst: config.github_burst)
         @fetcher_factory = fetcher_factory || method(:default_fetcher)
+        @watch_stream = watch_stream
         @parser = if parser.is_a?(ParserSource::CurrentParser)
                     parser
                   else
@@ -127,8 +129,7 @@ module StatsTracker
           namespaces: @config.watch_namespaces, concurrency: @config.concurrency,
           leader_election: leader_election, health: health_options, shutdown_timeout: @config.shutdown_timeout,
           stop_signal: @stop,
-          informer_options: { watch_timeout: @config.watch_timeout, relist_interval: @config.relist_interval,
-                              label_selector: @config.watch_label_selector }
+          informer_options: informer_options
         )
         controllers = Controllers.new(
           apis: { projects: projects, leaves: leaves },
@@ -143,6 +144,12 @@ module StatsTracker
           record_memory(manager.informers)
         end
         manager
+      end
+
+      def informer_options
+        options = { watch_timeout: @config.watch_timeout, relist_interval: @config.relist_interval,
+                    label_selector: @config.watch_label_selector }
+        @watch_stream ? options.merge(watch_stream: @watch_stream) : options
       end
 
       # What a memory alert needs: how many objects are cached (memory grows with them) and

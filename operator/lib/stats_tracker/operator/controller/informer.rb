@@ -13,6 +13,8 @@ module StatsTracker
       # version a watch event replaced, nil after a list). Resumes from the last
       # resourceVersion (bookmarks keep it fresh), relists on 410 Gone and every
       # `relist_interval`, and reconnects with backoff when the stream or the API server drops.
+      # `watch_stream` opens each watch (->(url:, connection:, read_timeout:) { #each, #finish }):
+      # a WatchStream unless a spec puts a hand between the informer and the API server.
       class Informer
         # A list older than what this informer has already seen, from an API server that lags
         # (a stale watch cache, a lagging replica). Taking it would bring back objects deleted
@@ -28,7 +30,7 @@ module StatsTracker
 
         def initialize(api:, handler:, logger:, stop:, namespace: nil, relist_interval: 900, watch_timeout: 300,
                        read_timeout: 90, backoff: StatsTracker::Backoff.new(base: 0.5, cap: 30), on_watch_event: nil,
-                       label_selector: nil, field_selector: nil)
+                       label_selector: nil, field_selector: nil, watch_stream: WatchStream.method(:new))
           @api = api
           @handler = handler
           @namespace = namespace
@@ -41,6 +43,7 @@ module StatsTracker
           @read_timeout = read_timeout
           @backoff = backoff
           @on_watch_event = on_watch_event || ->(_kind) {}
+          @watch_stream = watch_stream
           @store = Store.new
           @name = [api.plural, namespace || "*"].join("@")
           @resource_version = nil
@@ -48,7 +51,6 @@ module StatsTracker
           @synced = false
           @lists = 0
           @failures = 0
-          @paused = false
           @stream = nil
           @lock = Mutex.new
         end
@@ -59,13 +61,6 @@ module StatsTracker
 
         # How many full lists were made (1 at start; more after 410 Gone or periodic relists).
         attr_reader :lists
-
-        # Forgets the resourceVersion as if it had expired and drops the watch: the next watch
-        # from an ancient version gets 410 Gone (specs use it; a real cluster does it on compaction).
-        def expire_resource_version
-          @resource_version = "1"
-          drop_watch
-        end
 
         def start
           @thread = Thread.new do
@@ -81,26 +76,6 @@ module StatsTracker
 
         def join(timeout = nil)
           @thread&.join(timeout)
-        end
-
-        # Ends the current watch so the loop reconnects from the last resourceVersion (tests use
-        # it to prove a dropped watch loses nothing).
-        def drop_watch
-          @lock.synchronize { @stream&.finish }
-        end
-
-        # Ends the current watch and does not watch again until #resume: stands for a watch that
-        # lags behind the API server, as across a restart (specs use it to prove a change seen
-        # first in the response to our own write is not lost).
-        def pause
-          @lock.synchronize do
-            @paused = true
-            @stream&.finish
-          end
-        end
-
-        def resume
-          @lock.synchronize { @paused = false }
         end
 
         # Replaces the cache with a full list and tells the handler what changed. The thread's
@@ -143,10 +118,6 @@ module StatsTracker
 
         def run
           until @stop.stopped?
-            if paused?
-              @stop.wait(0.05)
-              next
-            end
             begin
               relist if @resource_version.nil? || monotonic - @listed_at >= @relist_interval
               watch
@@ -164,10 +135,6 @@ module StatsTracker
               @stop.wait(delay)
             end
           end
-        end
-
-        def paused?
-          @lock.synchronize { @paused }
         end
 
         def relist
@@ -188,9 +155,9 @@ module StatsTracker
           url = @api.watch_url(namespace: @namespace, resource_version: @resource_version,
                                timeout_seconds: @watch_timeout, label_selector: @label_selector,
                                field_selector: @field_selector)
-          stream = WatchStream.new(url: url, connection: @api.connection, read_timeout: @read_timeout)
+          stream = @watch_stream.call(url: url, connection: @api.connection, read_timeout: @read_timeout)
           @lock.synchronize { @stream = stream }
-          return if @stop.stopped? || paused?
+          return if @stop.stopped?
 
           stream.each { |notice| dispatch(notice) }
         ensure
