@@ -19,7 +19,7 @@ RSpec.describe StatsTracker::Operator::Controller::KindController do
       def forget(object) = (@forgotten ||= []) << object.dig(:metadata, :name)
     end.new
   end
-  let(:projects) { described_class.new(:project, store: store).owns("Project", delay: 1.0).run(step, queue: queue) }
+  let(:projects) { described_class.new(:project, plural: "projects", store: store).owns("leaves", delay: 1.0).run(step, queue: queue) }
 
   def project(generation: 1, status: {}, token: nil)
     { metadata: { name: "p", namespace: "ns", uid: "u", generation: generation,
@@ -44,10 +44,40 @@ RSpec.describe StatsTracker::Operator::Controller::KindController do
   end
 
   it "re-runs the owner of an owned object whose status changed, as an aggregate, after the delay" do
-    projects.on_owned_event(:upsert, leaf({ n: 1 }), leaf({ n: 1 }))
+    leaves = projects.handler_for("leaves")
+    leaves.call(:upsert, leaf({ n: 1 }), leaf({ n: 1 }))
     expect(queue.next_due(key_class.new(:project, "ns", "p"))).to be_nil
-    projects.on_owned_event(:upsert, leaf({ n: 2 }), leaf({ n: 1 }))
+    leaves.call(:upsert, leaf({ n: 2 }), leaf({ n: 1 }))
     expect(queue.next_due(key_class.new(:project, "ns", "p"))).to eq([:aggregate, 1.0])
+    other = leaf({ n: 3 }).tap { |l| l[:metadata][:ownerReferences][0][:kind] = "Leaf" }
+    leaves.call(:upsert, other, leaf({ n: 2 }))
+    expect(queue.scheduled).to eq(1)
+  end
+
+  it "maps events of a watched kind to keys of its own kind, as the mapper names them" do
+    secret = { metadata: { name: "token", namespace: "ns" } }
+    named = []
+    watching = described_class.new(:project, plural: "projects", store: store)
+                              .watches("secrets", filter: ->(type, _object, _previous) { type != :delete }) do |object|
+                                named << object.dig(:metadata, :name)
+                                [%w[ns p], %w[ns q]]
+                              end.run(step, queue: queue)
+    expect(watching.handler_for("leaves")).to be_nil
+    watching.handler_for("secrets").call(:delete, secret, nil)
+    expect(queue.depth).to eq(0)
+    watching.handler_for("secrets").call(:upsert, secret, nil)
+    expect(named).to eq(["token"])
+    keys = Array.new(2) { queue.get(timeout: 0).tap { |k| queue.done(k) } }
+    expect(keys).to contain_exactly(key_class.new(:project, "ns", "p"), key_class.new(:project, "ns", "q"))
+    expect { described_class.new(:project, plural: "projects", store: store).watches("secrets") }
+      .to raise_error(ArgumentError)
+  end
+
+  it "hands its own kind's events and the kinds it watches to one handler per plural" do
+    own = projects.handler_for("projects")
+    own.call(:upsert, project, nil)
+    expect(queue.depth).to eq(1)
+    expect(projects.handler_for("secrets")).to be_nil
   end
 
   it "hands the cached object to its step, and tells the step what was deleted" do

@@ -20,9 +20,9 @@ module StatsTracker
       # tokens and the pause for versions pages).
       def initialize(apis:, stores:, queue:, events:, metrics:, logger:, world:, on_rate_limited:,
                      leaf_world: {})
-        @project = Controller::KindController.new(ProjectController::KIND, store: stores.fetch(:projects))
-                                             .owns("Project", delay: ProjectController::AGGREGATE_DELAY)
-        @leaf = Controller::KindController.new(LeafController::KIND, store: stores.fetch(:leaves))
+        @project = Controller::KindController.new(ProjectController::KIND, plural: "projects", store: stores.fetch(:projects))
+                                             .owns("leaves", delay: ProjectController::AGGREGATE_DELAY)
+        @leaf = Controller::KindController.new(LeafController::KIND, plural: "leaves", store: stores.fetch(:leaves))
         project_step = ProjectController.new(
           api: apis.fetch(:projects), leaf_api: apis.fetch(:leaves), store: stores.fetch(:projects),
           leaf_store: stores.fetch(:leaves), reconciler: Reconcilers::Project.new(**world), queue: queue, events: events,
@@ -42,16 +42,13 @@ module StatsTracker
         [@project, @leaf]
       end
 
-      # The informer handler for each plural.
+      # The informer handler for each plural: every controller that reconciles, owns or watches it.
       def handler(plural)
-        case plural
-        when "projects" then ->(*args) { @project.on_event(*args) }
-        when "leaves"
-          lambda do |*args|
-            @leaf.on_event(*args)
-            @project.on_owned_event(*args)
-          end
-        else raise ArgumentError, "no controller for #{plural}"
+        (@handlers ||= {})[plural] ||= begin
+          handlers = all.filter_map { |controller| controller.handler_for(plural) }
+          raise ArgumentError, "no controller for #{plural}" if handlers.empty?
+
+          ->(*args) { handlers.each { |h| h.call(*args) } }
         end
       end
     end
