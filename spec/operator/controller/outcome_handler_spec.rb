@@ -56,6 +56,15 @@ RSpec.describe StatsTracker::Operator::Controller::OutcomeHandler do
     expect(left).to be_between(450, 900)
   end
 
+  it "schedules a wait for the GitHub budget as its own reason, keeping the retry and the failure count" do
+    failure = reconcilers::Failure.new(reason: "FetchFailed", message: "500")
+    handler.schedule(key, leaf, reconcilers::Outcome.new(failure: failure))
+    expect(handler.schedule(key, leaf, reconcilers::Outcome.new(requeue_after: 0.5, waiting: true))).to eq(:waiting)
+    expect(queue.next_due(key)).to eq([:github_budget, 0.5])
+    expect(queue.pending(key, :retry)).to be_positive
+    expect(queue.failures(key)).to eq(1)
+  end
+
   it "keeps a stalled object's retry at its interval when it is re-run sooner" do
     failure = reconcilers::Failure.new(reason: "LoginRequired", message: "sign-in page", stalled: true)
     handler.schedule(key, leaf, reconcilers::Outcome.new(failure: failure))

@@ -44,4 +44,22 @@ RSpec.describe "operator with the GitHub budget spent", kube: true do
     expect(condition(waiting, "Reconciling")[:message]).to match(/\d+ ?s\b/)
     expect(pages.request_count).to eq(github)
   end
+
+  it "reads a listing across reconciles when the budget runs out mid-listing, each page once" do
+    serve_fluxcd(pages)
+    # Two tokens read pages 1 and 2; page 3 waits 10 s for the next one, with the worker free.
+    start_operator(pages, github_rate: 0.1, github_burst: 2, concurrency: 1)
+    apply_project("fluxcd", include: ["flagger*"])
+    waiting = wait_for("the Project to say its listing waits for the budget") do
+      p = project("fluxcd")
+      p if condition(p, "Reconciling")&.dig(:reason) == "WaitingForGitHubBudget"
+    end
+    expect(pages.request_count("/orgs/fluxcd/packages?page=3")).to eq(0)
+    expect(condition(waiting, "Reconciling")[:message]).to match(/waiting \d+s/)
+
+    wait_project_ready("fluxcd", packages: 3)
+    expect((1..3).map { |n| pages.request_count("/orgs/fluxcd/packages?page=#{n}") }).to eq([1, 1, 1])
+    expect(condition(project("fluxcd"), "Reconciling")).to be_nil
+    expect(leaves.map { |l| l.dig(:spec, :package) }).to match_array(%w[flagger flagger-arm64 flagger-loadtester])
+  end
 end
