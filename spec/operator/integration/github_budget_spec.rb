@@ -5,16 +5,7 @@ require_relative "../support/operator_harness"
 # The GitHub budget is shared by every object; a worker that finds it spent must move on to
 # objects that need no GitHub request instead of sleeping until a token comes.
 RSpec.describe "operator with the GitHub budget spent", kube: true do
-  include StatsTracker::Testing::OperatorHarness
-
-  let(:pages) { StatsTracker::Testing::PageServer.new.start }
-
-  before { install_crds }
-
-  after do
-    stop_operators
-    pages.stop
-  end
+  include_context "an operator against the API server"
 
   it "puts a deleted Leaf back at once while another Leaf waits for a token, and says why it waits" do
     serve_fluxcd(pages)
