@@ -25,10 +25,16 @@ namespace :operator do
   end
 
   desc "Replay one simulation seed and print its trace (SEED=n, LINES=60, HOURS=3 of faults; SKIP=invariant,...; " \
-       "ALL_FAULTS=1; LONE=1)"
+       "ALL_FAULTS=1; LONE=1; SCENARIO=name runs a scripted scenario instead)"
   task :simulate do
     sim = simulation_world
-    result = simulation_world_for(sim, Integer(ENV.fetch("SEED", "1"))).run
+    seed = Integer(ENV.fetch("SEED", "1"))
+    result = if ENV["SCENARIO"]
+               require_relative "../spec/operator/simulation/scenarios"
+               sim::Scenarios.run(ENV["SCENARIO"].to_sym, seed: seed, invariants: simulation_invariants(sim)).result
+             else
+               simulation_world_for(sim, seed).run
+             end
     puts result.report(lines: Integer(ENV.fetch("LINES", "60")))
     exit(1) unless result.ok?
   end

@@ -42,6 +42,7 @@ module StatsTracker
         @slow_until = -1.0
         @slow_max = 0.0
         @lease = nil
+        @lease_faults = {}
       end
 
       def resource(plural)
@@ -200,6 +201,28 @@ module StatsTracker
       end
 
       # --- the Lease (coordination.k8s.io): optimistic concurrency on resourceVersion ----------
+
+      # Until `till`, the lease requests of replica `identity` are refused with 429 (:refuse: API
+      # priority and fairness sheds the leader-election level while other requests go through),
+      # or do not return at all (:stall: its election thread is stalled, e.g. starved of the
+      # GVL by a long native call, so no HTTP timeout cuts the request short).
+      def lease_fault(identity, mode, till)
+        @lease_faults[identity] = [mode, till]
+      end
+
+      def clear_lease_faults
+        @lease_faults.clear
+      end
+
+      # How a lease request of `identity` fares now: [:refuse | :stall | nil, until].
+      def lease_fault_for(identity)
+        mode, till = @lease_faults[identity]
+        mode && @clock.now < till ? [mode, till] : [nil, nil]
+      end
+
+      def clock_now
+        @clock.now
+      end
 
       def lease_get
         @lease && copy(@lease)
@@ -369,9 +392,10 @@ module StatsTracker
       # request whose way in takes longer is never applied; one applied whose answer comes later
       # still times out, and its sender does not know it went through.
       class LeaseResource
-        def initialize(server:, timeout:)
+        def initialize(server:, timeout:, identity: nil)
           @server = server
           @timeout = timeout
+          @identity = identity
         end
 
         def get(_name, _namespace)
@@ -389,6 +413,7 @@ module StatsTracker
         private
 
         def request
+          scripted_fault
           inbound = @server.request_delay
           timed_out! if inbound >= @timeout && Wait.for(@timeout)
           Wait.for(inbound)
@@ -401,6 +426,12 @@ module StatsTracker
 
         def timed_out!
           raise Kubeclient::HttpError.new(nil, "Timed out reading data from server", nil)
+        end
+
+        def scripted_fault
+          mode, till = @server.lease_fault_for(@identity)
+          Wait.for(till - @server.clock_now) if mode == :stall
+          raise Kubeclient::HttpError.new(429, "Too many requests, please try again later", nil) if mode == :refuse
         end
       end
 

@@ -26,6 +26,7 @@ module StatsTracker
         @counts = {}
         @faults = Hash.new { |h, k| h[k] = [] }
         @requests = []
+        @slow = [0.0, -1.0]
       end
 
       def add_owner(owner, packages)
@@ -69,6 +70,13 @@ module StatsTracker
 
       def clear_faults
         @faults.clear
+        @slow = [0.0, -1.0]
+      end
+
+      # Until `till`, every answer takes `seconds` to arrive (bytes trickling in within the
+      # fetcher's read timeout), on the Fiber of the reconcile that asked.
+      def slow_down(seconds, till)
+        @slow = [Float(seconds), Float(till)]
       end
 
       # --- what the Fetcher answers ----------------------------------------------------------
@@ -96,6 +104,7 @@ module StatsTracker
         fault = @faults[target].shift
         fault = nil if fault == :truncated_listing && truncated_body.nil?
         log(target, what, fault)
+        Wait.for(@slow.first) if @clock.now < @slow.last
         url = "https://github.test/#{what.tr(' ', '/')}"
         case fault
         when :server_error then raise StatsTracker::FetchError.new("HTTP 500 from #{url}", status: 500)

@@ -45,6 +45,7 @@ module StatsTracker
         @gone = {}
         @leaderless_since = nil
         @last_step_at = 0.0
+        @found = nil
       end
 
       def enabled?(name)
@@ -63,6 +64,8 @@ module StatsTracker
 
       # A write reached the API server from replica `identity` (nil: the lone operator). The fence
       # let it out while its sender led; it must still be the only one that leads when it lands.
+      # This runs inside the operator's own call, whose rescue would swallow the Violation, so it
+      # is also kept and raised again after the step.
       def written(identity, what, plural, key)
         return unless identity && enabled?(:one_leader)
 
@@ -70,13 +73,16 @@ module StatsTracker
         others = @world.replicas.select { |r| r.identity != identity && r.leader? }.map(&:identity)
         return if others.empty? && (holder.nil? || holder == identity)
 
-        raise Violation.new(:one_leader, "#{what} of #{plural} #{key} by #{identity} reached the API server at " \
-                                         "t=#{now.round(2)} while the lease is #{holder || 'free'} and " \
-                                         "#{others.empty? ? 'no other replica' : others.join(', ')} leads")
+        raise @found ||= Violation.new(:one_leader, "#{what} of #{plural} #{key} by #{identity} reached the API " \
+                                                    "server at t=#{now.round(2)} while the lease is " \
+                                                    "#{holder || 'free'} and " \
+                                                    "#{others.empty? ? 'no other replica' : others.join(', ')} leads")
       end
 
       # step: what the world just did; only delivering, working and waking change a cache.
       def after_step(step = nil)
+        raise @found if @found
+
         count_outage
         check_leaders if enabled?(:one_leader)
         check_takeover if enabled?(:takeover)

@@ -20,7 +20,10 @@ module StatsTracker
 
       # on_lead: called (on the Fiber) when it starts leading, to list its informers.
       # busy: whether any of its workers still runs a reconcile.
-      def initialize(identity:, clock:, server:, random:, trace:, on_lead:, busy:, operator_options:)
+      # fence_permits: given the election, whether a write may go out (a spec can break it on
+      # purpose to show a scenario catches a broken fence).
+      def initialize(identity:, clock:, server:, random:, trace:, on_lead:, busy:, operator_options:,
+                     fence_permits: :leader?.to_proc)
         @identity = identity
         @world_clock = clock
         @trace = trace
@@ -31,11 +34,11 @@ module StatsTracker
         @stop = SimStop.new
         timeout = Operator::Controller::LeaderElection.http_timeouts(RENEW_DEADLINE)[:read]
         @election = Operator::Controller::LeaderElection.new(
-          api: ApiServer::LeaseResource.new(server: server, timeout: timeout), namespace: "sim", name: "operator",
+          api: ApiServer::LeaseResource.new(server: server, timeout: timeout, identity: identity), namespace: "sim", name: "operator",
           identity: identity, logger: Operator::Log.new(io: StringIO.new), stop: @stop, lease_duration: LEASE_DURATION,
           renew_deadline: RENEW_DEADLINE, retry_period: RETRY_PERIOD, clock: -> { own.wall }, monotonic: -> { own.monotonic }
         )
-        fence = Operator::Kube::WriteFence.new(-> { @election.leader? })
+        fence = Operator::Kube::WriteFence.new(-> { fence_permits.call(@election) })
         @operator = OperatorUnderTest.new(**operator_options, clock: own, identity: identity, fence: fence)
         @state = :standby
         @started_at = clock.now

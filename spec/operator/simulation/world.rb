@@ -6,6 +6,7 @@ require_relative "github"
 require_relative "operator_under_test"
 require_relative "replica"
 require_relative "invariants"
+require_relative "script"
 
 module StatsTracker
   module Simulation
@@ -65,13 +66,16 @@ module StatsTracker
         def wake_at = nil
       end
 
+      # script: a Script whose steps replace the random faults (two replicas, nothing else strikes).
       def initialize(seed:, fault_hours: 3.0, converge_seconds: 5400, faults: FAULTS,
-                     invariants: Invariants::ALL)
+                     invariants: Invariants::ALL, script: nil, fence_permits: :leader?.to_proc)
         @seed = seed
+        @script = script
+        @fence_permits = fence_permits
         @random = Random.new(seed)
         @fault_hours = fault_hours
         @converge_seconds = converge_seconds
-        @faults = faults
+        @faults = script ? [] : faults
         @trace = []
         @clock = Clock.new
         trace = ->(line) { @trace << format("%9.2f %s", @clock.now, line) }
@@ -84,7 +88,7 @@ module StatsTracker
         @in_flight = []
         @github_pauses = []
         @steps = 0
-        @ha = faults.include?(:leader_change)
+        @ha = script ? true : faults.include?(:leader_change)
         @replicas = []
         @restart_at = {}
         @incarnations = Hash.new(0)
@@ -123,15 +127,29 @@ module StatsTracker
         Operator::Duration.parse(project.dig(:spec, :interval) || "1h")
       end
 
-      private
+      # The replica that counts itself leader now, if any.
+      def leader
+        @replicas.find(&:leader?)
+      end
 
-      def result(violation)
-        replay = ["SEED=#{@seed}", "HOURS=#{@fault_hours}", ("LONE=1" unless @ha)].compact.join(" ")
-        Result.new(seed: @seed, violation: violation, trace: @trace, steps: @steps, simulated: @clock.now, replay: replay)
+      # A user sets a new requestedAt on every object of `plural`.
+      def request_all(plural)
+        @server.all(plural).each { |object| request(plural, object) }
       end
 
       def log(line)
         @trace << format("%9.2f %s", @clock.now, line)
+      end
+
+      private
+
+      def result(violation)
+        replay = if @script
+                   "SCENARIO=#{@script.name} SEED=#{@seed}"
+                 else
+                   ["SEED=#{@seed}", "HOURS=#{@fault_hours}", ("LONE=1" unless @ha)].compact.join(" ")
+                 end
+        Result.new(seed: @seed, violation: violation, trace: @trace, steps: @steps, simulated: @clock.now, replay: replay)
       end
 
       def longest_interval
@@ -173,7 +191,7 @@ module StatsTracker
         identity = "#{slot}#{@incarnations[slot] += 1}"
         replica = Replica.new(identity: identity, clock: @clock, server: @server, random: @random, trace: method(:log),
                               on_lead: method(:lead), busy: ->(r) { @in_flight.any? { |j| j.replica == r } },
-                              operator_options: operator_options)
+                              operator_options: operator_options, fence_permits: @fence_permits)
         @replicas = @replicas.reject { |r| r.identity.start_with?(slot) } + [replica]
         @invariants.restarted(replica)
         log("#{identity} started")
@@ -217,11 +235,13 @@ module StatsTracker
       # The earliest moment a Fiber (an election, a reconcile) or a restart is due.
       def next_wake
         times = @in_flight.filter_map(&:wake_at) + @replicas.filter_map { |r| r.alive? && r.wake_at }
-        (times + @restart_at.values).min || Float::INFINITY
+        (times + @restart_at.values + [@script&.next_at].compact).min || Float::INFINITY
       end
 
       def wake
         due = @clock.now
+        return @script.run_due(self) if @script&.next_at && @script.next_at <= due
+
         slot, = @restart_at.find { |_, at| at <= due }
         return start_replica(slot) if slot
 
@@ -318,6 +338,8 @@ module StatsTracker
       end
 
       def fault
+        return if @faults.empty?
+
         name = @faults[@random.rand(@faults.size)]
         send(:"fault_#{name}")
       end
@@ -336,6 +358,10 @@ module StatsTracker
       def fault_user_request
         plural = @random.rand < 0.5 ? "projects" : "leaves"
         object = random_object(plural) or return
+        request(plural, object)
+      end
+
+      def request(plural, object)
         token = "t#{@clock.now.round(2)}"
         log("user requestedAt=#{token} on #{plural} #{key_of(object)}")
         @server.annotate(plural, key_of(object), Operator::Reconcilers::Schedule::REQUESTED_AT, token)
@@ -473,6 +499,7 @@ module StatsTracker
         @server.crash_before_write(nil)
         @server.set_latency(0.5)
         @server.slow_down(0, 0)
+        @server.clear_lease_faults
         @server.all("projects").select { |p| p.dig(:spec, :suspend) }.each do |p|
           log("user resumes project #{key_of(p)}")
           @server.edit_spec("projects", key_of(p), suspend: false)
