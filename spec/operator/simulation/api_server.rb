@@ -18,9 +18,13 @@ module StatsTracker
       GROUP_VERSION = "stats-tracker.dev/v1alpha1"
       KINDS = { "projects" => "Project", "leaves" => "Leaf" }.freeze
 
-      attr_reader :writes, :deletions, :last_write_failure, :rv, :lease, :slow_until
-      # Told of every write the operator makes, as it reaches the store: (identity, what, plural, key).
+      attr_reader :writes, :deletions, :last_write_failure, :rv, :lease
+      # Told of every write the operator makes, as it reaches the store: (sender, what, plural, key).
       attr_writer :on_write
+
+      # Who sent a write: a replica's identity (nil: the lone operator), and whether it counted
+      # itself leader when the write left it.
+      Sender = Struct.new(:identity, :leading)
 
       SNAPSHOTS = 400
 
@@ -29,7 +33,7 @@ module StatsTracker
         @random = random
         @trace = trace
         @objects = KINDS.keys.to_h { |plural| [plural, {}] }
-        @notices = KINDS.keys.to_h { |plural| [plural, []] }
+        @notices = { nil => KINDS.keys.to_h { |plural| [plural, []] } }
         @relist_at = {}
         @rv = 0
         @uid = 0
@@ -43,6 +47,8 @@ module StatsTracker
         @slow_max = 0.0
         @lease = nil
         @lease_faults = {}
+        @replica_slow = {}
+        @lost_responses = 0
       end
 
       def resource(plural)
@@ -143,20 +149,51 @@ module StatsTracker
       end
 
       # --- watch delivery --------------------------------------------------------------------
+      # Streams are per watcher: nil is the one stream that feeds whichever replicas lead (as
+      # first modelled); with #split_watches each leading replica's informers have their own
+      # streams, with their own latency, drops and relists.
+
+      # Each replica that starts leading opens its own watch streams from now on.
+      def split_watches
+        @notices.delete(nil)
+        @split = true
+      end
+
+      def split?
+        @split == true
+      end
+
+      # Replica `watcher` starts its informers: streams from now (what it lists is already in).
+      def open_watch(watcher)
+        @notices[watcher] = KINDS.keys.to_h { |plural| [plural, []] }
+      end
+
+      # Its informers stopped: its streams and pending relists are gone.
+      def close_watch(watcher)
+        @notices.delete(watcher)
+        @relist_at.delete_if { |(w, _), _| w == watcher }
+        @stale.delete_if { |(w, _), _| w == watcher }
+      end
+
+      def watchers
+        @notices.keys
+      end
 
       # The next moment something is due for the informers (a notice or a relist), or nil.
       def next_delivery
-        (@notices.values.filter_map { |q| q.first&.first } + @relist_at.values).min
+        (@notices.values.flat_map(&:values).filter_map { |q| q.first&.first } + @relist_at.values).min
       end
 
-      # Notices and relists due by now, in order: [[plural, :notice, notice] | [plural, :list, [items, rv]]].
-      def deliver_due
+      # Notices and relists due by now for `watcher`, in order:
+      # [[plural, :notice, notice] | [plural, :list, [items, rv]]].
+      def deliver_due(watcher = nil)
         out = []
-        @relist_at.select { |_, at| at <= @clock.now }.each_key do |plural|
-          @relist_at.delete(plural)
-          out << [plural, :list, @stale.key?(plural) ? stale_list(plural, @stale.delete(plural)) : list(plural)]
+        @relist_at.select { |(w, _), at| w == watcher && at <= @clock.now }.each_key do |slot|
+          @relist_at.delete(slot)
+          plural = slot.last
+          out << [plural, :list, @stale.key?(slot) ? stale_list(plural, @stale.delete(slot), watcher) : list(plural)]
         end
-        @notices.each do |plural, queue|
+        @notices.fetch(watcher, {}).each do |plural, queue|
           out << [plural, :notice, queue.shift.last] while queue.first && queue.first.first <= @clock.now
         end
         out
@@ -164,10 +201,11 @@ module StatsTracker
 
       # The watch of `plural` ends unseen: notices in flight are lost, and the informer relists
       # after `delay` (410 Gone or a reconnect both end in a list here).
-      def drop_watch(plural, delay)
-        lost = @notices[plural].size
-        @notices[plural].clear
-        @relist_at[plural] = @clock.now + delay
+      def drop_watch(plural, delay, watcher = nil)
+        queue = @notices.dig(watcher, plural) or return 0
+        lost = queue.size
+        queue.clear
+        @relist_at[[watcher, plural]] = @clock.now + delay
         lost
       end
 
@@ -176,16 +214,16 @@ module StatsTracker
       end
 
       # The informer of `plural` relists after `delay`, without losing its watch.
-      def relist_in(plural, delay)
-        @relist_at[plural] = [@relist_at[plural], @clock.now + delay].compact.min
+      def relist_in(plural, delay, watcher = nil)
+        @relist_at[[watcher, plural]] = [@relist_at[[watcher, plural]], @clock.now + delay].compact.min
       end
 
       # The watch of `plural` drops, and the relist after `delay` is answered by a replica of the
       # store that lags `lag` writes behind; the watch then resumes from that older
       # resourceVersion, so what changed since arrives again as notices.
-      def stale_relist(plural, delay, lag)
-        drop_watch(plural, delay)
-        @stale[plural] = lag
+      def stale_relist(plural, delay, lag, watcher = nil)
+        drop_watch(plural, delay, watcher)
+        @stale[[watcher, plural]] = lag
       end
 
       # For `seconds` from now, each request from a replica waits up to `max` seconds on the way
@@ -195,9 +233,37 @@ module StatsTracker
         @slow_max = max
       end
 
-      # One leg of a request: 0 unless the server is slow now.
-      def request_delay
-        @clock.now < @slow_until ? @random.rand * @slow_max : 0.0
+      # For `seconds` from now, the requests of replica `identity` alone wait up to `max` seconds
+      # each way (its node's network, or its connection to one overloaded API server replica):
+      # the other replica's requests, the lease's among them, go through.
+      def slow_replica(identity, seconds, max)
+        @replica_slow[identity] = [@clock.now + seconds, max]
+      end
+
+      # Until when some requests may be slow or refused (the server's, or one replica's).
+      def slow_until
+        ([@slow_until] + @replica_slow.values.map(&:first) + @lease_faults.values.map(&:last)).max
+      end
+
+      # One leg of a request from `identity`: 0 unless the server or that replica is slow now.
+      def request_delay(identity = nil)
+        delay = @clock.now < @slow_until ? @random.rand * @slow_max : 0.0
+        till, max = @replica_slow[identity]
+        till && @clock.now < till ? delay + (@random.rand * max) : delay
+      end
+
+      # The next `count` writes are applied, but their answers are lost on the way back (a
+      # connection reset): the writer sees an error for a write that went through.
+      def lose_responses(count)
+        @lost_responses = count
+      end
+
+      def response_lost?
+        return false unless @lost_responses.positive?
+
+        @lost_responses -= 1
+        @trace.call("api: the answer to a write is lost")
+        true
       end
 
       # --- the Lease (coordination.k8s.io): optimistic concurrency on resourceVersion ----------
@@ -210,8 +276,10 @@ module StatsTracker
         @lease_faults[identity] = [mode, till]
       end
 
-      def clear_lease_faults
+      def clear_replica_faults
         @lease_faults.clear
+        @replica_slow.clear
+        @lost_responses = 0
       end
 
       # How a lease request of `identity` fares now: [:refuse | :stall | nil, until].
@@ -250,7 +318,7 @@ module StatsTracker
 
       # A restarted operator starts with a list; notices sent to the old one are gone.
       def reset_watches
-        @notices.each_value(&:clear)
+        @notices.each_value { |queues| queues.each_value(&:clear) }
         @relist_at.clear
       end
 
@@ -271,14 +339,18 @@ module StatsTracker
 
       # The store as it was `lag` writes of this kind ago, and the notices that bring a watch
       # from there to now (the last state of each object that changed, in resourceVersion order).
-      def stale_list(plural, lag)
+      def stale_list(plural, lag, watcher)
         history = @snapshots[plural]
         version, objects = history[[history.size - 1 - lag, 0].max] || [@rv, @objects[plural]]
         now = @objects[plural]
         changed = now.reject { |key, o| objects[key].equal?(o) }.values.sort_by { |o| Integer(o.dig(:metadata, :resourceVersion)) }
-        changed.each { |o| notify(plural, objects.key?("#{o.dig(:metadata, :namespace)}/#{o.dig(:metadata, :name)}") ? "MODIFIED" : "ADDED", o) }
+        changed.each do |o|
+          type = objects.key?("#{o.dig(:metadata, :namespace)}/#{o.dig(:metadata, :name)}") ? "MODIFIED" : "ADDED"
+          notify(plural, type, o, only: watcher)
+        end
         objects.each_key.reject { |key| now.key?(key) }.each do |key|
-          notify(plural, "DELETED", objects[key].merge(metadata: objects[key][:metadata].merge(resourceVersion: @rv.to_s)))
+          notify(plural, "DELETED", objects[key].merge(metadata: objects[key][:metadata].merge(resourceVersion: @rv.to_s)),
+                 only: watcher)
         end
         @trace.call("api: #{plural} listed from a replica #{@rv - version} revisions behind (at #{version})")
         [objects.values.map { |o| copy(o) }, version.to_s]
@@ -336,11 +408,15 @@ module StatsTracker
         end
       end
 
-      def notify(plural, type, object)
-        queue = @notices[plural]
-        # One watch stream per kind: notices keep their order, each after the latency.
-        at = [queue.last&.first || 0, @clock.now + (@random.rand * @latency)].max
-        queue << [at, { type: type, object: copy(object) }]
+      # Each stream of the kind: notices keep their order, each after its own latency.
+      def notify(plural, type, object, only: :all)
+        @notices.each do |watcher, queues|
+          next unless only == :all || only == watcher
+
+          queue = queues[plural]
+          at = [queue.last&.first || 0, @clock.now + (@random.rand * @latency)].max
+          queue << [at, { type: type, object: copy(object) }]
+        end
       end
 
       def copy(object)
@@ -353,11 +429,15 @@ module StatsTracker
       class Resource
         attr_reader :plural
 
-        def initialize(server:, plural:, identity: nil, fence: nil)
+        # timeout: the HTTP timeout of the operator's client (kubeclient's default: Net::HTTP's 60 s).
+        # leading: whether the replica counts itself leader now (told to the invariants with each write).
+        def initialize(server:, plural:, identity: nil, fence: nil, timeout: 60.0, leading: -> { true })
           @server = server
           @plural = plural
           @identity = identity
           @fence = fence
+          @timeout = timeout
+          @leading = leading
         end
 
         def list(namespace: nil)
@@ -366,25 +446,41 @@ module StatsTracker
         end
 
         def apply_status(name:, namespace:, status:, force: true) # rubocop:disable Lint/UnusedMethodArgument
-          request(:apply_status) { @server.apply_status(@plural, name, namespace, status, by: @identity) }
+          request(:apply_status) { |sender| @server.apply_status(@plural, name, namespace, status, by: sender) }
         end
 
         def apply(body, force: true) # rubocop:disable Lint/UnusedMethodArgument
-          request(:apply) { @server.apply(@plural, body, by: @identity) }
+          request(:apply) { |sender| @server.apply(@plural, body, by: sender) }
         end
 
         def delete(name, namespace, uid: nil)
-          request(:delete) { @server.delete(@plural, name, namespace, uid, by: @identity) }
+          request(:delete) { |sender| @server.delete(@plural, name, namespace, uid, by: sender) }
         end
 
         private
 
+        # As LeaseResource's, with the operator's own timeout: a request whose way in outlasts it
+        # is never applied; one applied whose answer is later (or lost) still fails for its sender.
         def request(verb)
+          sender = Sender.new(@identity, @leading.call)
           @fence&.check!(verb, @plural)
-          Wait.for(@server.request_delay)
-          result = yield
-          Wait.for(@server.request_delay)
+          inbound = @server.request_delay(@identity)
+          timed_out! if inbound >= @timeout && Wait.for(@timeout)
+          Wait.for(inbound)
+          result = yield sender
+          connection_reset! if verb != :list && @server.response_lost?
+          outbound = @server.request_delay(@identity)
+          timed_out! if inbound + outbound >= @timeout && Wait.for(@timeout - inbound)
+          Wait.for(outbound)
           result
+        end
+
+        def timed_out!
+          raise Kubeclient::HttpError.new(nil, "Timed out reading data from server", nil)
+        end
+
+        def connection_reset!
+          raise Kubeclient::HttpError.new(nil, "Connection reset by peer", nil)
         end
       end
 
@@ -414,11 +510,11 @@ module StatsTracker
 
         def request
           scripted_fault
-          inbound = @server.request_delay
+          inbound = @server.request_delay(@identity)
           timed_out! if inbound >= @timeout && Wait.for(@timeout)
           Wait.for(inbound)
           result = yield
-          outbound = @server.request_delay
+          outbound = @server.request_delay(@identity)
           timed_out! if inbound + outbound >= @timeout && Wait.for(@timeout - inbound)
           Wait.for(outbound)
           result

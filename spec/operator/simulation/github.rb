@@ -15,6 +15,11 @@ module StatsTracker
       PAGE_SIZE = 3
       FAULTS = %i[server_error rate_limited_retry_after rate_limited timeout login_page rate_limit_page
                   truncated_listing].freeze
+      # Faults of the transfer itself: the connection closes mid-body (the Fetcher's EOFError), or
+      # the body arrives cut mid-token (the parser rejects it as truncated).
+      TRANSFER_FAULTS = %i[connection_reset cut_body].freeze
+      # The Fetcher gives up on an answer that takes longer (its total_timeout).
+      TIMEOUT = 60.0
 
       attr_reader :requests
 
@@ -103,8 +108,10 @@ module StatsTracker
       def answer(target, what, body, etag:, not_modified: false, truncated_body: nil)
         fault = @faults[target].shift
         fault = nil if fault == :truncated_listing && truncated_body.nil?
+        slow = @clock.now < @slow.last ? @slow.first : 0.0
+        fault ||= :slow_timeout if slow >= TIMEOUT
         log(target, what, fault)
-        Wait.for(@slow.first) if @clock.now < @slow.last
+        Wait.for([slow, TIMEOUT].min)
         url = "https://github.test/#{what.tr(' ', '/')}"
         case fault
         when :server_error then raise StatsTracker::FetchError.new("HTTP 500 from #{url}", status: 500)
@@ -112,6 +119,10 @@ module StatsTracker
           raise StatsTracker::FetchError.new("HTTP 429 from #{url}", status: 429, retry_after: 5.0 + @random.rand(55))
         when :rate_limited then raise StatsTracker::FetchError.new("HTTP 429 from #{url}", status: 429)
         when :timeout then raise StatsTracker::FetchError.new("Net::ReadTimeout from #{url}", status: nil)
+        when :slow_timeout
+          raise StatsTracker::FetchError.new("no complete answer from #{url} within the #{TIMEOUT}s deadline", status: nil)
+        when :connection_reset then raise StatsTracker::FetchError.new("EOFError from #{url}", status: nil)
+        when :cut_body then Fetcher::Page.new(body: "cut:#{body}", status: 200, url: url)
         when :login_page then Fetcher::Page.new(body: "login", status: 200, url: url)
         when :rate_limit_page then Fetcher::Page.new(body: "ratelimited", status: 200, url: url)
         when :truncated_listing then Fetcher::Page.new(body: truncated_body, status: 200, url: url)
@@ -149,6 +160,9 @@ module StatsTracker
       private
 
       def check(body)
+        # The wasm core rejects a body that ends inside a token.
+        raise StatsTracker::ParseError.new("simulated truncated", reason: :truncated) if body.start_with?("cut:")
+
         reason = FAILURES[body]
         raise StatsTracker::ParseError.new("simulated #{reason}", reason: reason) if reason
       end

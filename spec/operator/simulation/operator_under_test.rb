@@ -14,12 +14,14 @@ module StatsTracker
 
       # on_pause: told of each GitHub pause [from, until] (the invariants allow for them).
       # fence: the replica's WriteFence (nil: a lone operator writes freely); identity tags its
-      # writes.
+      # writes; leading: whether the replica counts itself leader (the invariants tell a write the
+      # fence should have stopped from one that left in time and landed late).
       def initialize(server:, github:, clock:, random:, github_rate:, github_burst:, on_pause: ->(_from, _to) {},
-                     identity: nil, fence: nil)
+                     identity: nil, fence: nil, leading: -> { true })
         @clock = clock
         resources = %w[projects leaves].to_h do |plural|
-          [plural, ApiServer::Resource.new(server: server, plural: plural, identity: identity, fence: fence)]
+          [plural, ApiServer::Resource.new(server: server, plural: plural, identity: identity, fence: fence,
+                                           leading: leading)]
         end
         @log = StringIO.new
         logger = Operator::Log.new(io: @log, level: :info)

@@ -39,7 +39,8 @@ module StatsTracker
           renew_deadline: RENEW_DEADLINE, retry_period: RETRY_PERIOD, clock: -> { own.wall }, monotonic: -> { own.monotonic }
         )
         fence = Operator::Kube::WriteFence.new(-> { fence_permits.call(@election) })
-        @operator = OperatorUnderTest.new(**operator_options, clock: own, identity: identity, fence: fence)
+        @operator = OperatorUnderTest.new(**operator_options, clock: own, identity: identity, fence: fence,
+                                                              leading: -> { @election.leader? })
         @state = :standby
         @started_at = clock.now
         @wake_at = clock.now

@@ -17,7 +17,7 @@ module StatsTracker
       Run = Struct.new(:result, :deposed, keyword_init: true)
 
       def self.names
-        %i[deposed_leader_drains stalled_renewal]
+        %i[deposed_leader_drains stalled_renewal slow_leader_writes]
       end
 
       def self.run(name, seed: 1, invariants: Invariants::ALL, **options)
@@ -50,6 +50,17 @@ module StatsTracker
         script.at(START, "the leader's election thread stalls") do |world|
           deposed << world.leader.identity
           world.server.lease_fault(deposed.first, :stall, world.clock.now + 45)
+          world.request_all("leaves")
+        end
+      end
+
+      # The leader's own requests become slow (20 s each way, under its client's timeout): its
+      # renewals time out, the standby takes over, and a write the leader sent while it still led
+      # is still on its way in.
+      def self.slow_leader_writes(script, deposed)
+        script.at(START, "the leader's requests become slow") do |world|
+          deposed << world.leader.identity
+          world.server.slow_replica(deposed.first, 90, 20)
           world.request_all("leaves")
         end
       end

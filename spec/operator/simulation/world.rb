@@ -25,7 +25,12 @@ module StatsTracker
       ].freeze
       BASE_FAULTS = %i[user_request user_suspend user_delete_leaf listing_change count_change github_fault api_fault
                        drop_watch latency crash crash_mid_reconcile skew].freeze
-      FAULTS = (BASE_FAULTS + %i[leader_change slow_api stale_list]).freeze
+      # Two replicas, slowness and stale lists, as first modelled (seeds found then replay).
+      ELECTION_FAULTS = (BASE_FAULTS + %i[leader_change slow_api stale_list]).freeze
+      # Then one replica slow alone, answers to writes lost, slow and cut GitHub answers.
+      # With replica_watch, each leading replica's informers have watch streams of their own.
+      FAULTS = (ELECTION_FAULTS + %i[slow_replica lost_response github_slow github_transfer replica_watch
+                                     lease_refused election_stall]).freeze
       REPLICAS = %w[a b].freeze
       # Faults whose guard belongs to another change; off unless asked for.
       OPTIONAL_FAULTS = %i[truncated_listing].freeze
@@ -166,6 +171,7 @@ module StatsTracker
       end
 
       def start_operator
+        @server.split_watches if @faults.include?(:replica_watch)
         return REPLICAS.each { |slot| start_replica(slot) } if @ha
 
         @server.reset_watches
@@ -200,8 +206,9 @@ module StatsTracker
       # What Manager does once the lease is won: informers list, then watch; workers start.
       def lead(replica)
         log("#{replica.identity} leads")
+        @server.open_watch(replica.identity) if @server.split?
         replica.operator.informers.each do |plural, informer|
-          Wait.for(@server.request_delay)
+          Wait.for(@server.request_delay(replica.identity))
           informer.load(*@server.list(plural))
         end
       end
@@ -280,23 +287,36 @@ module StatsTracker
 
       # Only a leading replica runs informers (Manager starts them after acquire).
       def deliver
-        @server.deliver_due.each do |plural, kind, payload|
-          @replicas.select(&:leading?).each do |replica|
-            informer = replica.operator.informers.fetch(plural)
-            next informer.dispatch(payload) unless kind == :list
+        return deliver_split if @server.split?
 
-            log("informer #{plural} relists")
-            relist(informer, payload)
-          end
+        @server.deliver_due.each do |plural, kind, payload|
+          @replicas.select(&:leading?).each { |replica| hand(replica, plural, kind, payload) }
         end
       end
 
+      # Each leading replica from its own streams; a replica that stopped leading stopped watching.
+      def deliver_split
+        leading = @replicas.select(&:leading?)
+        (@server.watchers - leading.map(&:identity)).each { |watcher| @server.close_watch(watcher) }
+        leading.each do |replica|
+          @server.deliver_due(replica.identity).each { |plural, kind, payload| hand(replica, plural, kind, payload) }
+        end
+      end
+
+      def hand(replica, plural, kind, payload)
+        informer = replica.operator.informers.fetch(plural)
+        return informer.dispatch(payload) unless kind == :list
+
+        log("#{replica.identity && "#{replica.identity} "}informer #{plural} relists")
+        relist(informer, payload, replica.identity)
+      end
+
       # A refused list is retried, as the informer's own loop retries it after a backoff.
-      def relist(informer, payload)
+      def relist(informer, payload, watcher)
         informer.load(*payload)
       rescue Operator::Controller::Informer::StaleList => e
         log("informer #{informer.plural} refuses the list: #{e.message}")
-        @server.relist_in(informer.plural, 1 + (@random.rand * 5))
+        @server.relist_in(informer.plural, 1 + (@random.rand * 5), watcher)
       end
 
       def work
@@ -430,8 +450,23 @@ module StatsTracker
       def fault_drop_watch
         plural = @random.rand < 0.5 ? "projects" : "leaves"
         delay = 1 + (@random.rand * 30)
-        lost = @server.drop_watch(plural, delay)
-        log("api: #{plural} watch dropped (#{lost} notices lost), relist in #{delay.round(2)} s")
+        watcher = random_watcher
+        lost = @server.drop_watch(plural, delay, watcher)
+        log("api: #{watcher && "#{watcher}'s "}#{plural} watch dropped (#{lost} notices lost), relist in #{delay.round(2)} s")
+      end
+
+      # With streams per replica: the one whose watch a fault strikes (nil: the shared stream).
+      def random_watcher
+        return nil unless @server.split?
+
+        watchers = @server.watchers
+        watchers[@random.rand(watchers.size)] unless watchers.empty?
+      end
+
+      # One replica's watch of a kind sees 410 Gone (its resourceVersion is too old, the others'
+      # is not): it relists, the others' streams go on.
+      def fault_replica_watch
+        fault_drop_watch
       end
 
       def fault_latency
@@ -465,6 +500,58 @@ module StatsTracker
 
       # Every request from a replica (lease, list, writes) waits up to `max` seconds each way:
       # renewals that outlast the renew deadline, writes that land late.
+      # One replica's requests are slow (its node, or its API server replica), up to 90 s each
+      # way: past the client's 60 s timeout some writes are never applied, some applied unseen.
+      def fault_slow_replica
+        replica = random_replica or return
+        seconds = 5 + (@random.rand * 120)
+        max = [2.0, 8.0, 30.0, 90.0][@random.rand(4)]
+        log("api: #{replica.identity}'s requests slow for #{seconds.round(2)} s, up to #{max} s each way")
+        @server.slow_replica(replica.identity, seconds, max)
+      end
+
+      # API priority and fairness sheds one replica's lease requests (429) while its other
+      # requests go through: a leader loses the lease with reconciles still running.
+      def fault_lease_refused
+        replica = random_replica or return
+        seconds = 5 + (@random.rand * 60)
+        log("api: #{replica.identity}'s lease requests refused (429) for #{seconds.round(2)} s")
+        @server.lease_fault(replica.identity, :refuse, @clock.now + seconds)
+      end
+
+      # One replica's election thread stalls (the GVL held by a long native call): its lease
+      # request returns only after 5–60 s, whatever its timeout.
+      def fault_election_stall
+        replica = random_replica or return
+        seconds = 5 + (@random.rand * 55)
+        log("#{replica.identity}'s election thread stalls for #{seconds.round(2)} s")
+        @server.lease_fault(replica.identity, :stall, @clock.now + seconds)
+      end
+
+      def fault_lost_response
+        count = 1 + @random.rand(3)
+        log("api: the answers to the next #{count} writes are lost")
+        @server.lose_responses(count)
+      end
+
+      # Every GitHub answer takes a while; from 60 s on, the Fetcher gives up (a timeout).
+      def fault_github_slow
+        seconds = [2.0, 10.0, 30.0, 70.0][@random.rand(4)]
+        span = 30 + (@random.rand * 300)
+        log("github: answers take #{seconds} s for #{span.round(2)} s")
+        @github.slow_down(seconds, @clock.now + span)
+      end
+
+      def fault_github_transfer
+        kind = Github::TRANSFER_FAULTS[@random.rand(Github::TRANSFER_FAULTS.size)]
+        owner = @github.owners[@random.rand(@github.owners.size)]
+        packages = @github.packages(owner)
+        target = @random.rand < 0.4 || packages.empty? ? [:listing, owner] : [:package, owner, packages[@random.rand(packages.size)]]
+        times = 1 + @random.rand(4)
+        log("github: next #{times} requests for #{target.join(' ')} -> #{kind}")
+        @github.arm(target, kind, times)
+      end
+
       def fault_slow_api
         seconds = 5 + (@random.rand * 120)
         max = [0.5, 2.0, 8.0, 30.0][@random.rand(4)]
@@ -476,8 +563,10 @@ module StatsTracker
         plural = @random.rand < 0.5 ? "projects" : "leaves"
         delay = 1 + (@random.rand * 10)
         lag = 1 + @random.rand(60)
-        log("api: #{plural} watch dropped, relist in #{delay.round(2)} s from a replica #{lag} writes behind")
-        @server.stale_relist(plural, delay, lag)
+        watcher = random_watcher
+        log("api: #{watcher && "#{watcher}'s "}#{plural} watch dropped, relist in #{delay.round(2)} s from a replica " \
+            "#{lag} writes behind")
+        @server.stale_relist(plural, delay, lag, watcher)
       end
 
       def fault_crash_mid_reconcile
@@ -499,7 +588,7 @@ module StatsTracker
         @server.crash_before_write(nil)
         @server.set_latency(0.5)
         @server.slow_down(0, 0)
-        @server.clear_lease_faults
+        @server.clear_replica_faults
         @server.all("projects").select { |p| p.dig(:spec, :suspend) }.each do |p|
           log("user resumes project #{key_of(p)}")
           @server.edit_spec("projects", key_of(p), suspend: false)
