@@ -30,7 +30,7 @@ module StatsTracker
       # Then one replica slow alone, answers to writes lost, slow and cut GitHub answers.
       # With replica_watch, each leading replica's informers have watch streams of their own.
       FAULTS = (ELECTION_FAULTS + %i[slow_replica lost_response github_slow github_transfer replica_watch
-                                     lease_refused election_stall]).freeze
+                                     lease_refused election_stall deposed_busy]).freeze
       REPLICAS = %w[a b].freeze
       # Faults whose guard belongs to another change; off unless asked for.
       OPTIONAL_FAULTS = %i[truncated_listing].freeze
@@ -517,6 +517,20 @@ module StatsTracker
         seconds = 5 + (@random.rand * 60)
         log("api: #{replica.identity}'s lease requests refused (429) for #{seconds.round(2)} s")
         @server.lease_fault(replica.identity, :refuse, @clock.now + seconds)
+      end
+
+      # The scripted deposed_leader_drains at random: the leader loses its lease (429s, or a
+      # stalled election thread) while a slow GitHub keeps its workers busy with user requests, so
+      # its reconciles end after the other replica has taken over. Alone, each of these faults
+      # rarely meets the others.
+      def fault_deposed_busy
+        replica = leader or return
+        seconds = 20 + (@random.rand * 40)
+        mode = @random.rand < 0.5 ? :refuse : :stall
+        log("#{replica.identity} loses its lease (#{mode}) for #{seconds.round(2)} s while GitHub is slow")
+        @server.lease_fault(replica.identity, mode, @clock.now + seconds)
+        @github.slow_down(10 + (@random.rand * 20), @clock.now + seconds)
+        3.times { (object = random_object("leaves")) && request("leaves", object) }
       end
 
       # One replica's election thread stalls (the GVL held by a long native call): its lease
