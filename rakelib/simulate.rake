@@ -45,10 +45,15 @@ namespace :operator do
     from = Integer(ENV.fetch("FROM", "1"))
     seeds = Integer(ENV.fetch("SEEDS", "500"))
     started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
-    results = (from...(from + seeds)).map { |seed| simulation_world_for(sim, seed).run }
+    # One line per seed as it ends, so a long exploration shows its progress.
+    results = (from...(from + seeds)).map do |seed|
+      simulation_world_for(sim, seed).run.tap do |r|
+        puts r.report(lines: 0).lines.first
+        $stdout.flush
+      end
+    end
     wall = Process.clock_gettime(Process::CLOCK_MONOTONIC) - started
     failed = results.reject(&:ok?)
-    failed.each { |r| puts "seed #{r.seed}: #{r.violation.message}" }
     tally = failed.map { |r| r.violation.invariant }.tally
     puts format("%<n>d seeds, %<h>.0f simulated hours, %<steps>d steps, %<wall>.1f s wall; failures: %<t>s",
                 n: results.size, h: results.sum(&:simulated) / 3600, steps: results.sum(&:steps), wall: wall,
