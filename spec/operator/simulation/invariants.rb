@@ -187,8 +187,8 @@ module StatsTracker
           next @tokens.delete([plural, key]) if object.nil? || object.dig(:status, :lastHandledReconcileAt) == wanted[:token]
 
           # A request cannot be recorded while the API server refuses writes; after the last
-          # refusal it waits at most a backoff. Time GitHub was paused does not count (workers
-          # wait for the GitHub budget, even on a request that needs none: see KNOWN_OPEN).
+          # refusal it waits at most a backoff. Time GitHub was paused does not count (a read
+          # that needs GitHub waits for the pause to end).
           bound = wanted[:at] + REQUEST_BOUND + @world.github_paused(wanted[:at], now) + wanted[:outage]
           next if now <= [bound, (server.last_write_failure || 0) + BACKOFF_CAP + SLACK].max
 
