@@ -32,6 +32,7 @@ module StatsTracker
       CACHED_OBJECTS = "stats_tracker_cached_objects"
       # The name Prometheus client libraries use, so existing dashboards and alerts apply.
       RESIDENT_MEMORY = "process_resident_memory_bytes"
+      KUBE_CONNECTIONS = "stats_tracker_kube_connections_opened_total"
 
       attr_reader :manager, :metrics, :config, :logger, :parser
 
@@ -64,6 +65,7 @@ module StatsTracker
         @follower&.stop
         ui&.stop
         @recorder&.stop
+        @connection.close
       end
 
       def stop
@@ -90,6 +92,7 @@ module StatsTracker
         metrics.counter("stats_tracker_kube_requests_total", "Requests to the Kubernetes API by verb and resource")
         metrics.gauge(CACHED_OBJECTS, "Objects held in the informer caches, by resource")
         metrics.gauge(RESIDENT_MEMORY, "Resident memory of the operator process in bytes")
+        metrics.counter(KUBE_CONNECTIONS, "Connections opened to the Kubernetes API (kept alive per thread)")
         ParserSource::Follower.register_metrics(metrics)
         metrics
       end
@@ -141,6 +144,7 @@ module StatsTracker
           @metrics.set("stats_tracker_workqueue_depth", {}, queue.depth)
           @metrics.set("stats_tracker_workqueue_scheduled", {}, queue.scheduled)
           record_memory(manager.informers)
+          @metrics.set(KUBE_CONNECTIONS, {}, @connection.connections_opened)
         end
         manager
       end
