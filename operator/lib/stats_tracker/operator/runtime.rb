@@ -65,7 +65,6 @@ module StatsTracker
         @follower&.stop
         ui&.stop
         @recorder&.stop
-        @connection.close
       end
 
       def stop
