@@ -33,6 +33,7 @@ module StatsTracker
       # The name Prometheus client libraries use, so existing dashboards and alerts apply.
       RESIDENT_MEMORY = "process_resident_memory_bytes"
       KUBE_CONNECTIONS = "stats_tracker_kube_connections_opened_total"
+      MEMORY_LIMIT = "stats_tracker_memory_limit_bytes"
 
       attr_reader :manager, :metrics, :config, :logger, :parser
 
@@ -91,6 +92,7 @@ module StatsTracker
         metrics.counter("stats_tracker_kube_requests_total", "Requests to the Kubernetes API by verb and resource")
         metrics.gauge(CACHED_OBJECTS, "Objects held in the informer caches, by resource")
         metrics.gauge(RESIDENT_MEMORY, "Resident memory of the operator process in bytes")
+        metrics.gauge(MEMORY_LIMIT, "The container's memory limit in bytes (MEMORY_LIMIT), to compare the RSS with")
         metrics.counter(KUBE_CONNECTIONS, "Connections opened to the Kubernetes API (kept alive per thread)")
         ParserSource::Follower.register_metrics(metrics)
         metrics
@@ -156,6 +158,7 @@ module StatsTracker
         end
         rss = ProcessMemory.rss_bytes
         @metrics.set(RESIDENT_MEMORY, {}, rss) if rss
+        @metrics.set(MEMORY_LIMIT, {}, @config.memory_limit) if @config.memory_limit
       end
 
       # PARSER_OCIREPOSITORY: follow a Flux OCIRepository that delivers the parser. Both replicas
