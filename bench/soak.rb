@@ -23,12 +23,13 @@ require_relative "lib/bench_support"
 require_relative "lib/soak_analysis"
 require_relative "lib/soak_report"
 require_relative "lib/allocators"
+require_relative "lib/operator_process"
 require_relative "../testing/kube_cluster"
 require_relative "../testing/page_server"
 
 module Bench
   # One operator under soak: its process, namespace, page owner and samples.
-  SoakRun = Struct.new(:allocator, :namespace, :owner, :pid, :port, :log, :samples, keyword_init: true)
+  SoakRun = Struct.new(:allocator, :namespace, :owner, :operator, :samples, keyword_init: true)
 
   # Drives the soak; see the file comment.
   class Soak
@@ -73,7 +74,7 @@ module Bench
         @pages.serve_package(owner: owner, package: name, fixture: @fixtures[i % @fixtures.size])
       end
       SoakRun.new(allocator: allocator, namespace: @cluster.create_namespace("soak-#{allocator}"), owner: owner,
-                  samples: [], log: File.join(TMP_DIR, "soak-operator-#{allocator}.log"))
+                  samples: [])
     end
 
     def package_names
@@ -105,14 +106,11 @@ module Bench
     end
 
     def start_operator(run)
-      run.port = free_port
-      env = { "KUBECONFIG" => @cluster.kubeconfig_path, "WATCH_NAMESPACE" => run.namespace,
-              "GITHUB_BASE_URL" => @pages.base_url, "METRICS_ADDR" => "127.0.0.1:#{run.port}",
-              "GITHUB_RATE" => "1000", "GITHUB_BURST" => "100", "LOG_LEVEL" => "warn",
-              "STATS_TRACKER_POOL_SLOTS" => "4", "RELIST_INTERVAL" => ENV.fetch("SOAK_RELIST_INTERVAL", nil) }
-            .compact.merge(Allocators.env(run.allocator))
-      FileUtils.mkdir_p(TMP_DIR)
-      run.pid = Process.spawn(env, RbConfig.ruby, File.join(ROOT, "operator", "operator.rb"), out: run.log, err: run.log)
+      env = { "STATS_TRACKER_POOL_SLOTS" => "4", "RELIST_INTERVAL" => ENV.fetch("SOAK_RELIST_INTERVAL", nil) }
+            .merge(Allocators.env(run.allocator))
+      run.operator = OperatorProcess.new(kubeconfig: @cluster.kubeconfig_path, namespace: run.namespace,
+                                         github_base_url: @pages.base_url,
+                                         log: File.join(TMP_DIR, "soak-operator-#{run.allocator}.log"), env: env).start
     end
 
     def wait_ready
@@ -142,10 +140,10 @@ module Bench
     end
 
     def sample(run)
-      raise "#{run.allocator}: operator exited; see #{run.log}" if Process.wait(run.pid, Process::WNOHANG)
-
-      metrics = operator_metrics(run)
-      { t: Bench.now - @started, rss_kib: Bench.rss_kib(run.pid), cpu_s: cpu_seconds(run.pid),
+      run.operator.check!
+      metrics = run.operator.metrics
+      pid = run.operator.pid
+      { t: Bench.now - @started, rss_kib: Bench.rss_kib(pid), cpu_s: cpu_seconds(pid),
         github: @pages.request_count("/orgs/#{run.owner}/"),
         kube: metrics.sum { |name, v| name.start_with?("stats_tracker_kube_requests_total{") ? v : 0 },
         cached: metrics.sum { |name, v| name.start_with?("stats_tracker_cached_objects{") ? v : 0 } }
@@ -182,34 +180,18 @@ module Bench
       (Integer(fields[11]) + Integer(fields[12])) / Float(Etc.sysconf(Etc::SC_CLK_TCK))
     end
 
-    def operator_metrics(run)
-      text = Net::HTTP.get(URI("http://127.0.0.1:#{run.port}/metrics"))
-      text.each_line.reject { |l| l.start_with?("#") }.to_h { |l| [l.split.first, l.split.last.to_f] }
-    rescue SystemCallError, IOError
-      {}
-    end
-
     def wait_for(what, timeout, run)
       deadline = Bench.now + timeout
       until yield
-        raise "#{run.allocator}: operator exited; see #{run.log}" if Process.wait(run.pid, Process::WNOHANG)
+        run.operator.check!
         raise "timed out after #{timeout}s waiting for #{what}" if Bench.now > deadline
 
         sleep 1
       end
     end
 
-    def free_port = StatsTracker::Testing::Kube::FreePort.pick
-
     def stop
-      Array(@runs).each do |run|
-        next unless run.pid
-
-        Process.kill("TERM", run.pid)
-        Process.wait(run.pid)
-      rescue Errno::ESRCH, Errno::ECHILD
-        nil
-      end
+      Array(@runs).each { |run| run.operator&.stop }
       @pages&.stop
       @cluster&.stop
     end
