@@ -1,6 +1,6 @@
 # frozen_string_literal: true
 
-# Operator soak: N standalone Leafs with `interval: 1m`, the real operator (operator/operator.rb,
+# Operator soak: N standalone Leafs with `interval: 1m` (SOAK_INTERVAL), the real operator (operator/operator.rb,
 # its own process) against a real kube-apiserver + etcd and the local page server, for M
 # minutes. Samples the operator's RSS and CPU time, the page server's request log and the
 # operator's own API request counter; prints RSS over time, the slope after warm-up, CPU,
@@ -41,6 +41,9 @@ module Bench
     CHECK = %w[1 true yes].include?(ENV.fetch("SOAK_CHECK", "").downcase)
     READY_TIMEOUT = Float(ENV.fetch("SOAK_READY_TIMEOUT", (120 + (LEAFS * ALLOCATORS.size / 10)).to_s))
     CREATORS = 8
+    INTERVAL = ENV.fetch("SOAK_INTERVAL", "1m")
+    # Settings beyond LEAFS/MINUTES/SOAK_ALLOCATORS: they name the run's own section of RESULTS.md.
+    SETTINGS = { "SOAK_RELIST_INTERVAL" => "relist", "SOAK_INTERVAL" => "interval" }.freeze
 
     def run
       Bench.log("soak: #{LEAFS} Leafs x #{ALLOCATORS.join('/')} for #{MINUTES} min, load #{Bench.load_average}")
@@ -100,7 +103,7 @@ module Bench
     def create_leaf(connection, run, name)
       path = "/apis/#{GROUP}/v1alpha1/namespaces/#{run.namespace}/leaves"
       body = { apiVersion: "#{GROUP}/v1alpha1", kind: "Leaf", metadata: { name: name, namespace: run.namespace },
-               spec: { owner: run.owner, package: name, ownerType: "org", interval: "1m" } }
+               spec: { owner: run.owner, package: name, ownerType: "org", interval: INTERVAL } }
       res = connection.post(path, body)
       raise "POST Leaf #{name}: HTTP #{res.status} #{res.body[0, 200]}" unless res.success?
     end
@@ -155,9 +158,10 @@ module Bench
     end
 
     def report
-      relist = ENV.fetch("SOAK_RELIST_INTERVAL", nil)
+      set = SETTINGS.filter_map { |var, short| ENV.fetch(var, nil) && [var, short, ENV.fetch(var, nil)] }
       report = SoakReport.new(leafs: LEAFS, minutes: MINUTES, runs: @runs, load: [@load_before, @load_after],
-                              label: relist && "#{LEAFS}-relist-#{relist}", settings: relist && "SOAK_RELIST_INTERVAL=#{relist}",
+                              interval: INTERVAL, label: ([LEAFS] + set.map { |_, short, v| "#{short}-#{v}" }).join("-"),
+                              settings: set.empty? ? nil : set.map { |var, _, v| "#{var}=#{v}" }.join(" "),
                               analyses: @runs.to_h { |run| [run.allocator, SoakAnalysis.new(run.samples)] })
       report.print
       report.record
