@@ -43,7 +43,7 @@ module Bench
     CREATORS = 8
     INTERVAL = ENV.fetch("SOAK_INTERVAL", "1m")
     # Settings beyond LEAFS/MINUTES/SOAK_ALLOCATORS: they name the run's own section of RESULTS.md.
-    SETTINGS = { "SOAK_RELIST_INTERVAL" => "relist", "SOAK_INTERVAL" => "interval" }.freeze
+    SETTINGS = { "SOAK_RELIST_INTERVAL" => "relist", "SOAK_INTERVAL" => "interval", "MALLOC_TRIM_INTERVAL" => "trim" }.freeze
 
     def run
       Bench.log("soak: #{LEAFS} Leafs x #{ALLOCATORS.join('/')} for #{MINUTES} min, load #{Bench.load_average}")

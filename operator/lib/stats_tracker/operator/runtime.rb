@@ -11,6 +11,7 @@ require_relative "controller/work_queue"
 require "stats_tracker/backoff"
 require_relative "controller/leader_election"
 require_relative "kube/connection"
+require_relative "memory_trimmer"
 require_relative "kube/resource_api"
 require_relative "kube/events"
 require_relative "history_recorder"
@@ -61,6 +62,7 @@ module StatsTracker
         ui = start_ui
         announce_parser
         @follower&.start
+        MemoryTrimmer.new(interval: @config.malloc_trim_interval, stop: @stop, metrics: @metrics).start
         @manager.run
       ensure
         @follower&.stop
@@ -95,6 +97,7 @@ module StatsTracker
         metrics.gauge(MEMORY_LIMIT, "The container's memory limit in bytes (MEMORY_LIMIT), to compare the RSS with")
         metrics.counter(KUBE_CONNECTIONS, "Connections opened to the Kubernetes API (kept alive per thread)")
         ParserSource::Follower.register_metrics(metrics)
+        MemoryTrimmer.register_metrics(metrics)
         metrics
       end
 
