@@ -28,20 +28,14 @@ RSpec.describe StatsTracker::Operator::MallocTrim do
   end
 
   context "in the operator", kube: true do
-    include StatsTracker::Testing::OperatorHarness
-
-    before { install_crds }
-    after { stop_operators }
+    include_context "an operator against the API server"
 
     it "trims every MALLOC_TRIM_INTERVAL and counts it on /metrics; 0 turns it off" do
-      pages = StatsTracker::Testing::PageServer.new.start
       trimming = start_operator(pages, malloc_trim_interval: 0.2)
       off = start_operator(pages, malloc_trim_interval: 0.0)
       wait_for("two trims") { metric_value(trimming.metrics.render, "stats_tracker_malloc_trims_total").to_i >= 2 }
       expect(metric_value(trimming.metrics.render, "stats_tracker_malloc_trim_released_bytes_total")).to be >= 0
       expect(metric_value(off.metrics.render, "stats_tracker_malloc_trims_total").to_i).to eq(0)
-    ensure
-      pages&.stop
     end
   end
 end
