@@ -14,6 +14,8 @@
 #
 #   LEAFS=1000 ruby bench/memory_census.rb
 #   CENSUS_OPERATOR_LIB=/path/to/other/operator/lib ...   measures another checkout's operator code
+#   CENSUS_RELISTS=5 ...   then forces that many relists of the Leafs and takes the census again,
+#                          printing what grew (RSS, Ruby heap, malloc, object counts)
 #
 # The census process also holds the page server and the harness, so its RSS is above a lone
 # operator's; the cache and heap figures are the operator's own.
@@ -81,7 +83,10 @@ module Bench
     # bundler: it is a Debian package outside the Gemfile) of one minute of refreshes after the
     # census, attributed to libraries by file.
     PROFILE = %w[1 true yes].include?(ENV.fetch("CENSUS_PROFILE", "").downcase)
-    INTERVAL = PROFILE ? "1m" : "1h"
+    # CENSUS_INTERVAL=1m: Leafs refresh (and write their status) every minute during the census,
+    # so CENSUS_RELISTS measures relists on top of refresh traffic, as in a soak.
+    INTERVAL = ENV.fetch("CENSUS_INTERVAL", PROFILE ? "1m" : "1h")
+    RELISTS = Integer(ENV.fetch("CENSUS_RELISTS", "0"))
 
     def run
       Bench.log("census: #{LEAFS} Leafs, operator code from #{$LOAD_PATH.first}, load #{Bench.load_average}")
@@ -89,7 +94,8 @@ module Bench
       @baseline_rss = Bench.rss_kib
       runtime = start_runtime
       wait_until_refreshed(runtime)
-      report(runtime)
+      before = report(runtime)
+      relist_growth(runtime, before) if RELISTS.positive?
       profile_refreshes if PROFILE
     ensure
       @runtime&.stop
@@ -133,7 +139,8 @@ module Bench
     def start_runtime
       config = StatsTracker::Operator::Config.from_env(
         { "WATCH_NAMESPACE" => @namespace, "GITHUB_BASE_URL" => @pages.base_url, "GITHUB_RATE" => "1000",
-          "GITHUB_BURST" => "100", "LOG_LEVEL" => "warn", "METRICS_ADDR" => "127.0.0.1:-1" }, {}
+          "GITHUB_BURST" => "100", "LOG_LEVEL" => "warn", "METRICS_ADDR" => "127.0.0.1:-1",
+          "MALLOC_TRIM_INTERVAL" => ENV.fetch("MALLOC_TRIM_INTERVAL", nil) }.compact, {}
       )
       connection = StatsTracker::Operator::Kube::Connection.from_kubeconfig(@cluster.kubeconfig_path)
       @runtime = StatsTracker::Operator::Runtime.new(config: config, connection: connection,
@@ -150,7 +157,7 @@ module Bench
       loop do
         store ||= runtime.manager.informers.find { |i| i.plural == "leaves" }&.store
         done = store&.all&.count { |l| l.dig(:status, :downloadCount) } || 0
-        break if done >= LEAFS && (PROFILE || runtime.manager.queue.depth.zero?) # at 1m Leafs come due again
+        break if done >= LEAFS && (INTERVAL != "1h" || runtime.manager.queue.depth.zero?) # at 1m Leafs come due again
         raise "timed out: #{done}/#{LEAFS} Leafs refreshed" if Bench.now > deadline
 
         sleep 2
@@ -158,7 +165,36 @@ module Bench
       sleep 5
     end
 
-    def report(runtime)
+    # Forces RELISTS relists of the Leafs (as an expired resourceVersion does), one after the
+    # other, and prints how every figure of the census moved.
+    def relist_growth(runtime, before)
+      informer = runtime.manager.informers.find { |i| i.plural == "leaves" }
+      RELISTS.times do
+        lists = informer.lists
+        informer.expire_resource_version
+        deadline = Bench.now + 120
+        sleep 0.5 until informer.lists > lists || Bench.now > deadline
+        raise "census: no relist within 120 s" if informer.lists == lists
+      end
+      # Long enough for the operator's periodic malloc_trim to have run once since.
+      sleep runtime.config.malloc_trim_interval.clamp(0, 120) + 5
+      after = report(runtime, label: "after-#{RELISTS}-relists")
+      Bench.log("census: after #{RELISTS} relists (after - before):")
+      growth(before, after).each { |key, delta| puts format("  %-40s %+.1f", key, delta) }
+    end
+
+    def growth(before, after, prefix = "")
+      after.each_with_object({}) do |(key, value), out|
+        old = before[key]
+        if value.is_a?(Hash) && old.is_a?(Hash)
+          out.merge!(growth(old, value, "#{prefix}#{key}."))
+        elsif value.is_a?(Numeric) && old.is_a?(Numeric)
+          out["#{prefix}#{key}"] = value - old
+        end
+      end
+    end
+
+    def report(runtime, label: nil)
       3.times { GC.start(full_mark: true, immediate_sweep: true) }
       stores = runtime.manager.informers.map(&:store)
       objects = stores.flat_map(&:all)
@@ -179,12 +215,17 @@ module Bench
         gc_heap_mib: (gc[:heap_allocated_pages] * 16 * 1024 / 1_048_576.0).round(1),
         memsize_of_all_mib: (ObjectSpace.memsize_of_all / 1_048_576.0).round(1),
         malloc: Malloc.info, pool_slots: StatsTracker::Native.pool_slots, pool: pool_mappings,
-        top_classes: ObjectSpace.count_objects.select { |k, _| %i[T_STRING T_HASH T_ARRAY T_OBJECT T_DATA].include?(k) }
+        top_classes: ObjectSpace.count_objects.select { |k, _| %i[T_STRING T_HASH T_ARRAY T_OBJECT T_DATA].include?(k) },
+        # The cache transform interns its strings: a count that grows with relists would be them.
+        frozen_strings: ObjectSpace.each_object(String).count(&:frozen?),
+        ruby_malloc_increase_mib: (gc[:malloc_increase_bytes] / 1_048_576.0).round(1), gc_count: gc[:count],
+        gc_heap_free_slots: gc[:heap_free_slots]
       }
       puts JSON.pretty_generate(row)
       FileUtils.mkdir_p(TMP_DIR)
-      File.write(File.join(TMP_DIR, "census-#{LEAFS}-#{File.basename(File.dirname($LOAD_PATH.first, 2))}.json"),
-                 JSON.pretty_generate(row))
+      name = ["census", LEAFS, File.basename(File.dirname($LOAD_PATH.first, 2)), label].compact.join("-")
+      File.write(File.join(TMP_DIR, "#{name}.json"), JSON.pretty_generate(row))
+      row
     end
 
     AREAS = {

@@ -20,6 +20,7 @@ require "stats_tracker"
 require_relative "lib/bench_support"
 require_relative "lib/listing_pages"
 require_relative "lib/apiserver_metrics"
+require_relative "lib/operator_process"
 require_relative "../testing/kube_cluster"
 require_relative "../testing/page_server"
 
@@ -85,19 +86,14 @@ module Bench
     end
 
     def start_operator
-      @metrics_port = free_port
-      env = { "KUBECONFIG" => @cluster.kubeconfig_path, "WATCH_NAMESPACE" => @namespace,
-              "GITHUB_BASE_URL" => @pages.base_url, "METRICS_ADDR" => "127.0.0.1:#{@metrics_port}",
-              # The limiter protects github.com; here it would only measure itself.
-              "GITHUB_RATE" => "1000", "GITHUB_BURST" => "100", "LOG_LEVEL" => "warn",
-              # The informer relists when a watch ends; end them often so the quiet window sees relists.
-              "RELIST_INTERVAL" => RELIST_INTERVAL.to_s, "WATCH_TIMEOUT" => WATCH_TIMEOUT.to_s,
-              "STATS_TRACKER_CACHE_DIR" => ENV.fetch("STATS_TRACKER_CACHE_DIR", nil) }.compact
-      @operator_log = File.join(TMP_DIR, "operator.log")
-      FileUtils.mkdir_p(TMP_DIR)
-      @operator = Process.spawn(env, RbConfig.ruby, File.join(ROOT, "operator", "operator.rb"),
-                                out: @operator_log, err: @operator_log)
-      wait_for("operator /readyz", 120) { http_ok?("/readyz") }
+      # The informer relists when a watch ends; end them often so the quiet window sees relists.
+      @operator = OperatorProcess.new(
+        kubeconfig: @cluster.kubeconfig_path, namespace: @namespace, github_base_url: @pages.base_url,
+        log: File.join(TMP_DIR, "operator.log"),
+        env: { "RELIST_INTERVAL" => RELIST_INTERVAL.to_s, "WATCH_TIMEOUT" => WATCH_TIMEOUT.to_s,
+               "STATS_TRACKER_CACHE_DIR" => ENV.fetch("STATS_TRACKER_CACHE_DIR", nil) }
+      ).start
+      wait_for("operator /readyz", 120) { @operator.http_ok?("/readyz") }
     end
 
     def scale_run
@@ -113,7 +109,7 @@ module Bench
         ready >= expected
       end
       @ready_after = Bench.now - @started
-      @peak_rss_ready = Bench.peak_rss_kib(@operator)
+      @peak_rss_ready = Bench.peak_rss_kib(@operator.pid)
       Bench.log("operator: #{ready} Leafs Ready after #{Bench.format_seconds(@ready_after)}")
       settle
       @after = @metrics.snapshot
@@ -196,7 +192,7 @@ module Bench
       @resync = { writes: after.writes(RESOURCES) - before.writes(RESOURCES),
                   reads: after.reads(RESOURCES) - before.reads(RESOURCES),
                   github: @pages.request_count - github, window: window, detail: by_verb(after.diff(before, RESOURCES)) }
-      @peak_rss = Bench.peak_rss_kib(@operator)
+      @peak_rss = Bench.peak_rss_kib(@operator.pid)
     end
 
     def report
@@ -279,37 +275,21 @@ module Bench
     end
 
     def operator_counts
-      text = Net::HTTP.get(URI("http://127.0.0.1:#{@metrics_port}/metrics"))
-      text.each_line.grep(/\Astats_tracker_kube_requests_total\{/).to_h { |l| [l.split.first, l.split.last.to_f] }
-    rescue SystemCallError, IOError
-      {}
-    end
-
-    def http_ok?(path)
-      Net::HTTP.get_response(URI("http://127.0.0.1:#{@metrics_port}#{path}")).is_a?(Net::HTTPSuccess)
-    rescue SystemCallError, IOError
-      false
+      @operator.metrics.select { |name, _| name.start_with?("stats_tracker_kube_requests_total{") }
     end
 
     def wait_for(what, timeout, interval: 0.25)
       deadline = Bench.now + timeout
       until yield
-        raise "operator exited: see #{@operator_log}" if @operator && Process.wait(@operator, Process::WNOHANG)
+        @operator&.check!
         raise "timed out after #{timeout}s waiting for #{what}" if Bench.now > deadline
 
         sleep interval
       end
     end
 
-    def free_port = StatsTracker::Testing::Kube::FreePort.pick
-
     def stop
-      if @operator
-        Process.kill("TERM", @operator)
-        Process.wait(@operator)
-      end
-    rescue Errno::ESRCH, Errno::ECHILD
-      nil
+      @operator&.stop
     ensure
       @pages&.stop
       @cluster&.stop

@@ -1,6 +1,6 @@
 # frozen_string_literal: true
 
-# Operator soak: N standalone Leafs with `interval: 1m`, the real operator (operator/operator.rb,
+# Operator soak: N standalone Leafs with `interval: 1m` (SOAK_INTERVAL), the real operator (operator/operator.rb,
 # its own process) against a real kube-apiserver + etcd and the local page server, for M
 # minutes. Samples the operator's RSS and CPU time, the page server's request log and the
 # operator's own API request counter; prints RSS over time, the slope after warm-up, CPU,
@@ -23,12 +23,13 @@ require_relative "lib/bench_support"
 require_relative "lib/soak_analysis"
 require_relative "lib/soak_report"
 require_relative "lib/allocators"
+require_relative "lib/operator_process"
 require_relative "../testing/kube_cluster"
 require_relative "../testing/page_server"
 
 module Bench
   # One operator under soak: its process, namespace, page owner and samples.
-  SoakRun = Struct.new(:allocator, :namespace, :owner, :pid, :port, :log, :samples, keyword_init: true)
+  SoakRun = Struct.new(:allocator, :namespace, :owner, :operator, :samples, keyword_init: true)
 
   # Drives the soak; see the file comment.
   class Soak
@@ -40,6 +41,9 @@ module Bench
     CHECK = %w[1 true yes].include?(ENV.fetch("SOAK_CHECK", "").downcase)
     READY_TIMEOUT = Float(ENV.fetch("SOAK_READY_TIMEOUT", (120 + (LEAFS * ALLOCATORS.size / 10)).to_s))
     CREATORS = 8
+    INTERVAL = ENV.fetch("SOAK_INTERVAL", "1m")
+    # Settings beyond LEAFS/MINUTES/SOAK_ALLOCATORS: they name the run's own section of RESULTS.md.
+    SETTINGS = { "SOAK_RELIST_INTERVAL" => "relist", "SOAK_INTERVAL" => "interval", "MALLOC_TRIM_INTERVAL" => "trim" }.freeze
 
     def run
       Bench.log("soak: #{LEAFS} Leafs x #{ALLOCATORS.join('/')} for #{MINUTES} min, load #{Bench.load_average}")
@@ -73,7 +77,7 @@ module Bench
         @pages.serve_package(owner: owner, package: name, fixture: @fixtures[i % @fixtures.size])
       end
       SoakRun.new(allocator: allocator, namespace: @cluster.create_namespace("soak-#{allocator}"), owner: owner,
-                  samples: [], log: File.join(TMP_DIR, "soak-operator-#{allocator}.log"))
+                  samples: [])
     end
 
     def package_names
@@ -99,20 +103,17 @@ module Bench
     def create_leaf(connection, run, name)
       path = "/apis/#{GROUP}/v1alpha1/namespaces/#{run.namespace}/leaves"
       body = { apiVersion: "#{GROUP}/v1alpha1", kind: "Leaf", metadata: { name: name, namespace: run.namespace },
-               spec: { owner: run.owner, package: name, ownerType: "org", interval: "1m" } }
+               spec: { owner: run.owner, package: name, ownerType: "org", interval: INTERVAL } }
       res = connection.post(path, body)
       raise "POST Leaf #{name}: HTTP #{res.status} #{res.body[0, 200]}" unless res.success?
     end
 
     def start_operator(run)
-      run.port = free_port
-      env = { "KUBECONFIG" => @cluster.kubeconfig_path, "WATCH_NAMESPACE" => run.namespace,
-              "GITHUB_BASE_URL" => @pages.base_url, "METRICS_ADDR" => "127.0.0.1:#{run.port}",
-              "GITHUB_RATE" => "1000", "GITHUB_BURST" => "100", "LOG_LEVEL" => "warn",
-              "STATS_TRACKER_POOL_SLOTS" => "4", "RELIST_INTERVAL" => ENV.fetch("SOAK_RELIST_INTERVAL", nil) }
-            .compact.merge(Allocators.env(run.allocator))
-      FileUtils.mkdir_p(TMP_DIR)
-      run.pid = Process.spawn(env, RbConfig.ruby, File.join(ROOT, "operator", "operator.rb"), out: run.log, err: run.log)
+      env = { "STATS_TRACKER_POOL_SLOTS" => "4", "RELIST_INTERVAL" => ENV.fetch("SOAK_RELIST_INTERVAL", nil) }
+            .merge(Allocators.env(run.allocator))
+      run.operator = OperatorProcess.new(kubeconfig: @cluster.kubeconfig_path, namespace: run.namespace,
+                                         github_base_url: @pages.base_url,
+                                         log: File.join(TMP_DIR, "soak-operator-#{run.allocator}.log"), env: env).start
     end
 
     def wait_ready
@@ -142,10 +143,10 @@ module Bench
     end
 
     def sample(run)
-      raise "#{run.allocator}: operator exited; see #{run.log}" if Process.wait(run.pid, Process::WNOHANG)
-
-      metrics = operator_metrics(run)
-      { t: Bench.now - @started, rss_kib: Bench.rss_kib(run.pid), cpu_s: cpu_seconds(run.pid),
+      run.operator.check!
+      metrics = run.operator.metrics
+      pid = run.operator.pid
+      { t: Bench.now - @started, rss_kib: Bench.rss_kib(pid), cpu_s: cpu_seconds(pid),
         github: @pages.request_count("/orgs/#{run.owner}/"),
         kube: metrics.sum { |name, v| name.start_with?("stats_tracker_kube_requests_total{") ? v : 0 },
         cached: metrics.sum { |name, v| name.start_with?("stats_tracker_cached_objects{") ? v : 0 } }
@@ -157,9 +158,10 @@ module Bench
     end
 
     def report
-      relist = ENV.fetch("SOAK_RELIST_INTERVAL", nil)
+      set = SETTINGS.filter_map { |var, short| ENV.fetch(var, nil) && [var, short, ENV.fetch(var, nil)] }
       report = SoakReport.new(leafs: LEAFS, minutes: MINUTES, runs: @runs, load: [@load_before, @load_after],
-                              label: relist && "#{LEAFS}-relist-#{relist}", settings: relist && "SOAK_RELIST_INTERVAL=#{relist}",
+                              interval: INTERVAL, label: ([LEAFS] + set.map { |_, short, v| "#{short}-#{v}" }).join("-"),
+                              settings: set.empty? ? nil : set.map { |var, _, v| "#{var}=#{v}" }.join(" "),
                               analyses: @runs.to_h { |run| [run.allocator, SoakAnalysis.new(run.samples)] })
       report.print
       report.record
@@ -182,34 +184,18 @@ module Bench
       (Integer(fields[11]) + Integer(fields[12])) / Float(Etc.sysconf(Etc::SC_CLK_TCK))
     end
 
-    def operator_metrics(run)
-      text = Net::HTTP.get(URI("http://127.0.0.1:#{run.port}/metrics"))
-      text.each_line.reject { |l| l.start_with?("#") }.to_h { |l| [l.split.first, l.split.last.to_f] }
-    rescue SystemCallError, IOError
-      {}
-    end
-
     def wait_for(what, timeout, run)
       deadline = Bench.now + timeout
       until yield
-        raise "#{run.allocator}: operator exited; see #{run.log}" if Process.wait(run.pid, Process::WNOHANG)
+        run.operator.check!
         raise "timed out after #{timeout}s waiting for #{what}" if Bench.now > deadline
 
         sleep 1
       end
     end
 
-    def free_port = StatsTracker::Testing::Kube::FreePort.pick
-
     def stop
-      Array(@runs).each do |run|
-        next unless run.pid
-
-        Process.kill("TERM", run.pid)
-        Process.wait(run.pid)
-      rescue Errno::ESRCH, Errno::ECHILD
-        nil
-      end
+      Array(@runs).each { |run| run.operator&.stop }
       @pages&.stop
       @cluster&.stop
     end

@@ -82,4 +82,5 @@ logger.info("starting", namespaces: config.watch_namespaces.empty? ? "*" : confi
                         github: config.github_base_url, leader_elect: config.leader_elect,
                         metrics: "#{config.metrics_bind}:#{config.metrics_port}")
 result = runtime.run
+connection.close
 exit(result == :lost ? 1 : 0)

@@ -7,14 +7,18 @@ module StatsTracker
     # A TCP proxy on 127.0.0.1 in front of another local server (the API server), forwarding bytes
     # unchanged (TLS passes through) and holding each chunk from the client for #delay seconds
     # first: a slow API server or network for one client while others talk to the server
-    # directly. #stop closes every connection.
+    # directly. #connections counts the connections accepted (how many the client opened); #cut
+    # closes the open ones but keeps accepting (a server dropping idle connections). #stop closes
+    # every connection.
     class DelayingProxy
       attr_accessor :delay
+      attr_reader :connections
 
       def initialize(upstream_port:, upstream_host: "127.0.0.1")
         @upstream_host = upstream_host
         @upstream_port = upstream_port
         @delay = 0.0
+        @connections = 0
         @sockets = []
         @threads = []
         @lock = Mutex.new
@@ -30,6 +34,13 @@ module StatsTracker
         @server.addr[1]
       end
 
+      def cut
+        @lock.synchronize do
+          @sockets.each { |s| s.close unless s.closed? }
+          @sockets.clear
+        end
+      end
+
       def stop
         @server&.close
         @lock.synchronize { @sockets.each { |s| s.close unless s.closed? } }
@@ -43,6 +54,7 @@ module StatsTracker
           client = @server.accept
           upstream = TCPSocket.new(@upstream_host, @upstream_port)
           @lock.synchronize do
+            @connections += 1
             @sockets.push(client, upstream)
             @threads << Thread.new { pipe(client, upstream, delayed: true) }
             @threads << Thread.new { pipe(upstream, client, delayed: false) }

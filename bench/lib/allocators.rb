@@ -6,7 +6,7 @@ module Bench
   # sets, so the soak measures what users run without repeating the choice here.
   module Allocators
     JEMALLOC = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
-    KEYS = %w[MALLOC_ARENA_MAX LD_PRELOAD].freeze
+    KEYS = %w[MALLOC_ARENA_MAX LD_PRELOAD RUBY_GC_HEAP_GROWTH_FACTOR RUBY_GC_HEAP_FREE_SLOTS_MAX_RATIO].freeze
     DEPLOYMENT = File.expand_path("../../operator/deploy/base/deployment.yaml", __dir__)
 
     module_function

@@ -12,8 +12,9 @@ module Bench
 
     # label: names this run's section and CSV (default: the Leaf count), so runs of the same
     # size with different settings keep their own sections.
-    def initialize(leafs:, minutes:, runs:, analyses:, load:, label: nil, settings: nil)
+    def initialize(leafs:, minutes:, runs:, analyses:, load:, interval: "1m", label: nil, settings: nil)
       @leafs = leafs
+      @interval = interval
       @label = label || leafs.to_s
       @settings = settings
       @minutes = minutes
@@ -98,7 +99,7 @@ module Bench
 
         Written by `#{@settings ? "#{@settings} " : ''}LEAFS=#{@leafs} MINUTES=#{@minutes.round} SOAK_ALLOCATORS=#{@runs.map(&:allocator).join(',')} bundle exec rake bench:soak`
         (bench/soak.rb) at #{Time.now.utc.strftime('%Y-%m-%d %H:%M UTC')}; load average #{@load.first} at start,
-        #{@load.last} at end (the machine is shared with other builds). Every Leaf has `interval: 1m`;
+        #{@load.last} at end (the machine is shared with other builds). Every Leaf has `interval: #{@interval}`;
         warm-up is the first quarter. Flat = RSS at the end within +#{(SoakAnalysis::TOLERANCE * 100).round} % of RSS
         after warm-up (medians of #{SoakAnalysis::WINDOW} samples).
 

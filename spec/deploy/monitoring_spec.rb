@@ -41,7 +41,7 @@ RSpec.describe "operator/deploy/monitoring", kube: true do
   it "has rules promtool accepts and a kustomization that builds the three objects" do
     out, status = Open3.capture2e("promtool", "check", "rules", @rules_file)
     expect(status).to be_success, out
-    expect(out).to include("SUCCESS: 4 rules found")
+    expect(out).to include("SUCCESS: 6 rules found")
     kustomization = YAML.safe_load(File.read(File.join(dir, "kustomization.yaml")))
     expect(kustomization["resources"]).to contain_exactly("pod_monitor.yaml", "prometheus_rule.yaml")
     expect(dashboard["panels"].flat_map { |p| p["targets"].map { |t| t["expr"] } })
@@ -61,8 +61,10 @@ RSpec.describe "operator/deploy/monitoring", kube: true do
     # A history store whose directory is a regular file: SQLite cannot open it, so every write fails.
     not_a_dir = File.join(File.dirname(@rules_file), "not-a-directory")
     File.write(not_a_dir, "")
+    # A limit this process's RSS is already near, and the sizing formula's base alone exceeds:
+    # both memory alerts fire on the leader.
     start_operator(pages, metrics_bind: "127.0.0.1", metrics_port: leader_port,
-                          history_url: "sqlite://#{not_a_dir}/history.sqlite3")
+                          history_url: "sqlite://#{not_a_dir}/history.sqlite3", memory_limit: 64 * 1024 * 1024)
     start_operator(pages, metrics_bind: "127.0.0.1", metrics_port: standby_port, leader_elect: true,
                           lease_namespace: namespace, lease_name: "held-elsewhere", identity: "standby")
     # The shortest interval the CRD allows: the stale alert needs three of them without a success.
@@ -91,6 +93,10 @@ RSpec.describe "operator/deploy/monitoring", kube: true do
     expect(no_leader.map { |s| s.dig("metric", "job") }).to eq(["stats-tracker-standby"])
     behind = @prometheus.query(alerts.find { |a| a["alert"] == "StatsTrackerHistoryWritesBehind" }["expr"])
     expect(behind.map { |s| s.dig("metric", "job") }).to eq(["stats-tracker-operator"])
+    %w[StatsTrackerMemoryNearLimit StatsTrackerCacheOutgrowsLimit].each do |name|
+      memory = @prometheus.query(alerts.find { |a| a["alert"] == name }["expr"])
+      expect(memory.map { |s| s.dig("metric", "job") }).to eq(["stats-tracker-operator"]), name
+    end
     downloads = @prometheus.query('stats_tracker_package_downloads_total{package="flagger-loadtester"}')
     expect(downloads.map { |s| Integer(s.dig("value", 1)) }).to eq([counts.fetch("flagger-loadtester")])
   end

@@ -99,6 +99,51 @@ RSpec.describe StatsTracker::Operator::Controller::WorkQueue do
     expect(queue.add_rate_limited("b", at_least: 30)).to eq(30.0)
   end
 
+  it "hands out keys that fell due together in the order of their due times, ties first-scheduled first" do
+    queue.add_after("late", 30)
+    queue.add_after("early", 10)
+    queue.add_after("tie-1", 20)
+    queue.add_after("tie-2", 20)
+    queue.retry_after("retry", 15)
+    now[0] += 60
+    expect(Array.new(5) { queue.get(timeout: 0) }).to eq(%w[early retry tie-1 tie-2 late])
+  end
+
+  it "ignores a schedule that was replaced or dropped before it fell due" do
+    queue.retry_after("a", 5)
+    queue.retry_after("a", 50)
+    queue.add_after("b", 5)
+    queue.add_after("b", 40)
+    queue.retry_after("c", 5)
+    queue.forget("c")
+    now[0] += 10
+    expect(queue.get(timeout: 0)).to eq("b")
+    queue.done("b")
+    expect(queue.get(timeout: 0)).to be_nil
+    now[0] += 40
+    expect(queue.get(timeout: 0)).to eq("a")
+    queue.done("a")
+    expect(queue.get(timeout: 0)).to be_nil
+    expect(queue.scheduled).to eq(0)
+  end
+
+  it "keeps every schedule of thousands of keys and releases each once, in due order" do
+    due = Array.new(2000) { |i| [format("k%04d", i), (i * 7919 % 2000) + 1] }
+    due.each { |key, delay| queue.add_after(key, delay, reason: :interval) }
+    due.first(500).each { |key, delay| queue.add_after(key, delay + 0.5, reason: :aggregate) }
+    seen = []
+    (1..2001).each do |t|
+      now[0] = 100.0 + t
+      while (key = queue.get(timeout: 0))
+        seen << key
+        queue.done(key)
+      end
+    end
+    events = due.map { |key, delay| [delay, key] } + due.first(500).map { |key, delay| [delay + 0.5, key] }
+    expect(seen).to eq(events.sort.map(&:last))
+    expect(queue.scheduled).to eq(0)
+  end
+
   it "wakes a blocked worker when a key arrives and returns nil after shutdown" do
     real = described_class.new
     got = Queue.new

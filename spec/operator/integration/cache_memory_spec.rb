@@ -106,4 +106,13 @@ RSpec.describe "operator cache memory", kube: true do
     rss = metric_value(text, "process_resident_memory_bytes")
     expect(rss).to be_within(64 * 1024 * 1024).of(File.read("/proc/self/statm").split[1].to_i * 4096)
   end
+
+  it "exports the container's memory limit when MEMORY_LIMIT gives it, and nothing when it does not" do
+    serve_fluxcd(pages)
+    limited = start_operator(pages, memory_limit: 512 * 1024 * 1024)
+    unlimited = start_operator(pages)
+
+    expect(metric_value(limited.metrics.render, "stats_tracker_memory_limit_bytes")).to eq(512 * 1024 * 1024)
+    expect(unlimited.metrics.render).not_to match(/^stats_tracker_memory_limit_bytes /)
+  end
 end

@@ -11,7 +11,7 @@ module StatsTracker
       :leader_elect, :lease_namespace, :lease_name, :identity, :concurrency, :parser_component, :parser_sha256,
       :github_rate, :github_burst, :field_manager, :lease_duration, :renew_deadline, :retry_period,
       :shutdown_timeout, :watch_timeout, :relist_interval, :history_url, :ui_addr, :watch_label_selector,
-      :parser_oci_repository,
+      :parser_oci_repository, :memory_limit, :malloc_trim_interval,
       keyword_init: true
     ) do
       def self.from_env(env = ENV, overrides = {})
@@ -35,8 +35,22 @@ module StatsTracker
           watch_timeout: Integer(env.fetch("WATCH_TIMEOUT", "300")), relist_interval: Float(env.fetch("RELIST_INTERVAL", "900")),
           history_url: env["STATS_TRACKER_DATABASE_URL"].to_s.empty? ? nil : env["STATS_TRACKER_DATABASE_URL"],
           ui_addr: env["UI_ADDR"].to_s.empty? ? nil : env["UI_ADDR"],
-          parser_oci_repository: env["PARSER_OCIREPOSITORY"].to_s.strip.then { |s| s.empty? ? nil : s }
+          parser_oci_repository: env["PARSER_OCIREPOSITORY"].to_s.strip.then { |s| s.empty? ? nil : s },
+          memory_limit: memory_limit(env["MEMORY_LIMIT"]),
+          malloc_trim_interval: Float(env.fetch("MALLOC_TRIM_INTERVAL", "60"))
         ).tap { |c| overrides.each { |k, v| c[k] = v } }
+      end
+
+      # MEMORY_LIMIT: the container's memory limit in bytes (the Downward API's limits.memory);
+      # unset, empty or 0 (no limit) exports no limit metric.
+      def self.memory_limit(value)
+        text = value.to_s.strip
+        return nil if text.empty?
+
+        bytes = Integer(text, 10, exception: false)
+        raise ArgumentError, "MEMORY_LIMIT must be a number of bytes, got #{value.inspect}" if bytes.nil? || bytes.negative?
+
+        bytes.zero? ? nil : bytes
       end
 
       def self.split_addr(addr)

@@ -11,6 +11,7 @@ require_relative "controller/work_queue"
 require "stats_tracker/backoff"
 require_relative "controller/leader_election"
 require_relative "kube/connection"
+require_relative "memory_trimmer"
 require_relative "kube/resource_api"
 require_relative "kube/events"
 require_relative "history_recorder"
@@ -32,6 +33,8 @@ module StatsTracker
       CACHED_OBJECTS = "stats_tracker_cached_objects"
       # The name Prometheus client libraries use, so existing dashboards and alerts apply.
       RESIDENT_MEMORY = "process_resident_memory_bytes"
+      KUBE_CONNECTIONS = "stats_tracker_kube_connections_opened_total"
+      MEMORY_LIMIT = "stats_tracker_memory_limit_bytes"
 
       attr_reader :manager, :metrics, :config, :logger, :parser
 
@@ -61,6 +64,7 @@ module StatsTracker
         ui = start_ui
         announce_parser
         @follower&.start
+        MemoryTrimmer.new(interval: @config.malloc_trim_interval, stop: @stop, metrics: @metrics).start
         @manager.run
       ensure
         @follower&.stop
@@ -92,7 +96,10 @@ module StatsTracker
         metrics.counter("stats_tracker_kube_requests_total", "Requests to the Kubernetes API by verb and resource")
         metrics.gauge(CACHED_OBJECTS, "Objects held in the informer caches, by resource")
         metrics.gauge(RESIDENT_MEMORY, "Resident memory of the operator process in bytes")
+        metrics.gauge(MEMORY_LIMIT, "The container's memory limit in bytes (MEMORY_LIMIT), to compare the RSS with")
+        metrics.counter(KUBE_CONNECTIONS, "Connections opened to the Kubernetes API (kept alive per thread)")
         ParserSource::Follower.register_metrics(metrics)
+        MemoryTrimmer.register_metrics(metrics)
         metrics
       end
 
@@ -142,6 +149,7 @@ module StatsTracker
           @metrics.set("stats_tracker_workqueue_depth", {}, queue.depth)
           @metrics.set("stats_tracker_workqueue_scheduled", {}, queue.scheduled)
           record_memory(manager.informers)
+          @metrics.set(KUBE_CONNECTIONS, {}, @connection.connections_opened)
         end
         manager
       end
@@ -160,6 +168,7 @@ module StatsTracker
         end
         rss = ProcessMemory.rss_bytes
         @metrics.set(RESIDENT_MEMORY, {}, rss) if rss
+        @metrics.set(MEMORY_LIMIT, {}, @config.memory_limit) if @config.memory_limit
       end
 
       # PARSER_OCIREPOSITORY: follow a Flux OCIRepository that delivers the parser. Both replicas

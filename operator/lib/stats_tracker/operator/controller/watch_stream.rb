@@ -119,18 +119,8 @@ module StatsTracker
           # Net::HTTP silently re-sends an idempotent GET once after EOF; for a watch that would
           # replay notices or hang on a dead server. The informer decides how to resume.
           http.max_retries = 0
-          configure_tls(http) if @url.scheme == "https"
+          @connection.configure_tls(http) if @url.scheme == "https"
           http
-        end
-
-        def configure_tls(http)
-          ssl = @connection.ssl_options
-          http.use_ssl = true
-          http.verify_mode = ssl.fetch(:verify_ssl, OpenSSL::SSL::VERIFY_PEER)
-          http.ca_file = ssl[:ca_file] if ssl[:ca_file]
-          http.cert_store = ssl[:cert_store] if ssl[:cert_store]
-          http.cert = ssl[:client_cert] if ssl[:client_cert]
-          http.key = ssl[:client_key] if ssl[:client_key]
         end
 
         def build_request

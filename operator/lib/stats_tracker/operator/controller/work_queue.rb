@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "stats_tracker/backoff"
+require_relative "due_heap"
 
 module StatsTracker
   module Operator
@@ -29,6 +30,8 @@ module StatsTracker
           @dirty = {}
           @processing = {}
           @waiting = {}
+          @due = DueHeap.new
+          @live = ->(key, reason, due) { @waiting.dig(key, reason) == due }
           @failures = Hash.new(0)
           @shutdown = false
           @lock = Mutex.new
@@ -54,7 +57,7 @@ module StatsTracker
 
             due = @clock.call + delay
             reasons = (@waiting[key] ||= {})
-            reasons[reason] = due if !reasons.key?(reason) || due < reasons[reason]
+            schedule(key, reason, due) if !reasons.key?(reason) || due < reasons[reason]
             @cond.broadcast
           end
         end
@@ -65,7 +68,8 @@ module StatsTracker
           @lock.synchronize do
             return if @shutdown
 
-            (@waiting[key] ||= {})[RETRY] = @clock.call + delay
+            (@waiting[key] ||= {})
+            schedule(key, RETRY, @clock.call + delay)
             @cond.broadcast
           end
         end
@@ -146,6 +150,7 @@ module StatsTracker
           @lock.synchronize do
             @shutdown = true
             @waiting.clear
+            @due.clear
             @cond.broadcast
           end
         end
@@ -197,14 +202,18 @@ module StatsTracker
           @waiting.delete(key) if reasons.empty?
         end
 
-        # Due reasons are used up; the key is queued once for all of them.
-        def promote_due
-          return if @waiting.empty?
+        def schedule(key, reason, due)
+          @waiting[key][reason] = due
+          @due.push(due, key, reason)
+          # Replaced and dropped schedules stay in the heap until they surface; rebuild when they
+          # outnumber the live ones so a key rescheduled often cannot grow it without bound.
+          @due.rebuild(@waiting) if @due.size > (4 * @waiting.size) + 1024
+        end
 
-          now = @clock.call
-          @waiting.each_key.select { |key| @waiting[key].each_value.any? { |at| at <= now } }.each do |key|
-            @waiting[key].delete_if { |_, at| at <= now }
-            @waiting.delete(key) if @waiting[key].empty?
+        # Due reasons are used up; the key is queued once for all of them, in due-time order.
+        def promote_due
+          @due.pop_due(@clock.call, live: @live) do |key, reason|
+            drop_reason(key, reason)
             enqueue(key)
           end
         end
@@ -212,7 +221,8 @@ module StatsTracker
         def next_wakeup(deadline)
           now = @clock.call
           candidates = []
-          candidates << (@waiting.each_value.map { |reasons| reasons.values.min }.min - now) unless @waiting.empty?
+          due = @due.next_due(live: @live)
+          candidates << (due - now) if due
           candidates << (deadline - now) if deadline
           return nil if candidates.empty?
 

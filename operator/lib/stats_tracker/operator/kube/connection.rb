@@ -4,13 +4,14 @@ require "kubeclient"
 require "openssl"
 require "uri"
 require_relative "token_source"
+require_relative "keep_alive"
 
 module StatsTracker
   module Operator
     module Kube
       # Where the API server is and how to authenticate: from a kubeconfig file or from the pod's
-      # service account. Builds one kubeclient client per API group/version; the generic
-      # *_entity/*_entities calls are used so no client ever runs (thread-unsafe) discovery.
+      # service account (kubeclient reads the kubeconfig); holds the kept-alive connections
+      # every ResourceApi sends its calls on.
       class Connection
         SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 
@@ -54,19 +55,45 @@ module StatsTracker
             @auth_options = auth_options.except(:bearer_token_file)
           end
           @default_namespace = default_namespace
+          @keep_alive = {}
+          @keep_alive_lock = Mutex.new
         end
 
-        # group nil = core API (/api), else /apis/<group>.
-        def client(group: nil, version: "v1", timeouts: { open: 5, read: 30 })
-          path = group ? "#{@server}/apis/#{group}" : "#{@server}/api"
-          Kubeclient::Client.new(path, version, ssl_options: @ssl_options, auth_options: @auth_options,
-                                                timeouts: timeouts, as: :parsed_symbolized)
+        # TLS settings for a hand-built Net::HTTP (watch streams, kept-alive API calls).
+        def configure_tls(http)
+          http.use_ssl = true
+          http.verify_mode = @ssl_options.fetch(:verify_ssl, OpenSSL::SSL::VERIFY_PEER)
+          http.ca_file = @ssl_options[:ca_file] if @ssl_options[:ca_file]
+          http.cert_store = @ssl_options[:cert_store] if @ssl_options[:cert_store]
+          http.cert = @ssl_options[:client_cert] if @ssl_options[:client_cert]
+          http.key = @ssl_options[:client_key] if @ssl_options[:client_key]
+        end
+
+        # This thread's kept-alive connections with these timeouts; one KeepAlive per timeouts,
+        # so every ResourceApi with the same timeouts shares a thread's connection.
+        def keep_alive(open_timeout:, read_timeout:)
+          @keep_alive_lock.synchronize do
+            @keep_alive[[open_timeout, read_timeout]] ||=
+              KeepAlive.new(connection: self, open_timeout: open_timeout, read_timeout: read_timeout)
+          end
+        end
+
+        def connections_opened
+          @keep_alive_lock.synchronize { @keep_alive.values }.sum(&:connections_opened)
+        end
+
+        # Ends every kept-alive connection (at shutdown).
+        def close
+          @keep_alive_lock.synchronize { @keep_alive.each_value(&:close) }
         end
 
         # Headers to add to a hand-built request (watch streams); nil when the client does TLS auth.
         def authorization
           return @token_source.authorization if @token_source
           return "Bearer #{@auth_options[:bearer_token]}" if @auth_options[:bearer_token]
+          if @auth_options[:username]
+            return "Basic #{["#{@auth_options[:username]}:#{@auth_options[:password]}"].pack('m0')}"
+          end
 
           nil
         end

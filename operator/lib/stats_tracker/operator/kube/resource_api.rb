@@ -1,21 +1,28 @@
 # frozen_string_literal: true
 
 require "json"
+require "kubeclient"
+require "net/http"
 require "uri"
 require_relative "write_fence"
 
 module StatsTracker
   module Operator
     module Kube
-      # The calls the operator makes for one resource type, over kubeclient 4.9.3's generic entity
-      # methods plus what that version lacks: server-side apply with a Hash body (optionally on
-      # /status) with an explicit field manager and force flag, and a fresh bearer token per call.
+      # The calls the operator makes for one resource type: list (paged), get, create, update
+      # (PUT), delete and server-side apply with an explicit field manager and force flag (optionally
+      # on /status). Each call goes out on the calling thread's kept-alive connection (KeepAlive)
+      # with the current bearer token, read per call, so a rotated token needs no new client.
+      # Failures raise what kubeclient 4.9.3 raised, so callers keep one error vocabulary:
+      # Kubeclient::HttpError with the HTTP code (ResourceNotFoundError for 404), or with code nil
+      # for a timeout; socket and TLS errors unwrapped.
       #
-      # Every worker thread shares one ResourceApi, so a client's headers are never changed once
-      # it exists: a rotated token gets a new client. `fence`, when given, is asked before every
-      # write; a write it refuses raises NotPermitted (a replica that is no longer leader).
+      # `fence`, when given, is asked before every write; a write it refuses raises NotPermitted
+      # (a replica that is no longer leader).
       class ResourceApi
         APPLY_TYPE = "application/apply-patch+yaml"
+        JSON_TYPE = "application/json"
+        DEFAULT_TIMEOUTS = { open: 5, read: 30 }.freeze
         NotPermitted = WriteFence::NotPermitted
 
         attr_reader :kind, :plural, :group, :version, :connection
@@ -29,10 +36,10 @@ module StatsTracker
           @version = version
           @field_manager = field_manager
           @on_request = on_request || ->(_verb, _plural) {}
-          @timeouts = timeouts
+          timeouts = DEFAULT_TIMEOUTS.merge(timeouts || {})
+          @http = connection.keep_alive(open_timeout: timeouts.fetch(:open), read_timeout: timeouts.fetch(:read))
           @fence = fence && WriteFence.new(fence)
-          @client_lock = Mutex.new
-          @current = build_client(current_authorization)
+          @base_path = "#{URI(connection.server).path}#{group ? "/apis/#{group}/#{version}" : "/api/#{version}"}"
         end
 
         def api_version
@@ -56,23 +63,25 @@ module StatsTracker
         end
 
         def get(name, namespace)
-          call(:get) { |client| client.get_entity(@plural, name, namespace, as: :parsed_symbolized) }
+          call(:get, Net::HTTP::Get, resource_path(name, namespace, nil))
         rescue Kubeclient::ResourceNotFoundError
           nil
         end
 
         def create(body)
-          call(:create) { |client| client.create_entity(@kind, @plural, body) }
+          payload = body.merge(kind: @kind, apiVersion: api_version)
+          call(:create, Net::HTTP::Post, collection_path(body.dig(:metadata, :namespace)), body: JSON.generate(payload))
         end
 
         # PUT with metadata.resourceVersion: optimistic concurrency, 409 on a lost race.
         def update(body)
-          call(:update) { |client| client.update_entity(@plural, body) }
+          meta = body.fetch(:metadata)
+          call(:update, Net::HTTP::Put, resource_path(meta.fetch(:name), meta[:namespace], nil), body: JSON.generate(body))
         end
 
         def delete(name, namespace, uid: nil)
-          options = uid ? { preconditions: { uid: uid }, propagationPolicy: "Background" } : {}
-          call(:delete) { |client| client.delete_entity(@plural, name, namespace, delete_options: options) }
+          options = uid ? { preconditions: { uid: uid }, propagationPolicy: "Background" } : nil
+          call(:delete, Net::HTTP::Delete, resource_path(name, namespace, nil), body: options && JSON.generate(options))
           true
         rescue Kubeclient::ResourceNotFoundError
           false
@@ -85,11 +94,8 @@ module StatsTracker
           path = resource_path(meta.fetch(:name), meta[:namespace], subresource)
           query = URI.encode_www_form(fieldManager: @field_manager, force: force)
           payload = { apiVersion: api_version, kind: @kind }.merge(body)
-          response = call(subresource ? :apply_status : :apply) do |client|
-            client.rest_client["#{path}?#{query}"].patch(JSON.generate(payload),
-                                                         { "Content-Type" => APPLY_TYPE }.merge(client.headers))
-          end
-          JSON.parse(response.body, symbolize_names: true)
+          call(subresource ? :apply_status : :apply, Net::HTTP::Patch, "#{path}?#{query}",
+               body: JSON.generate(payload), content_type: APPLY_TYPE)
         end
 
         def apply_status(name:, namespace:, status:, force: true)
@@ -111,46 +117,55 @@ module StatsTracker
         LIST_PAGE = 100
 
         def list_page(namespace:, label_selector:, field_selector:, continue:)
-          options = { namespace: namespace, label_selector: label_selector, field_selector: field_selector, limit: LIST_PAGE,
-                      continue: continue, as: :parsed_symbolized }.compact
-          call(:list) { |client| client.get_entities(@kind, @plural, options) }
+          query = { labelSelector: label_selector, fieldSelector: field_selector, limit: LIST_PAGE, continue: continue }
+          call(:list, Net::HTTP::Get, "#{collection_path(namespace)}?#{URI.encode_www_form(query.compact)}")
+        end
+
+        def collection_path(namespace)
+          namespace.to_s.empty? ? "#{@base_path}/#{@plural}" : "#{@base_path}/namespaces/#{namespace}/#{@plural}"
         end
 
         def resource_path(name, namespace, subresource)
-          path = namespace ? "namespaces/#{namespace}/#{@plural}/#{name}" : "#{@plural}/#{name}"
+          path = "#{collection_path(namespace)}/#{name}"
           subresource ? "#{path}/#{subresource}" : path
         end
 
-        def call(verb)
+        def call(verb, method, path, body: nil, content_type: JSON_TYPE)
           @fence&.check!(verb, @plural)
-          client = current_client
-          @on_request.call(verb, @plural)
-          client.handle_exception { yield client }
-        end
-
-        def current_authorization
-          @connection.token_source&.authorization
-        end
-
-        # [authorization, client]: replaced as a whole, never changed in place.
-        def current_client
-          authorization = current_authorization
-          current = @current
-          return current.last if current.first == authorization
-
-          @client_lock.synchronize do
-            @current = build_client(authorization) unless @current.first == authorization
-            @current.last
+          request = method.new(path)
+          request["Accept"] = JSON_TYPE
+          authorization = @connection.authorization
+          request["Authorization"] = authorization if authorization
+          if body
+            request["Content-Type"] = content_type
+            request.body = body
           end
+          @on_request.call(verb, @plural)
+          parse(send_request(request))
         end
 
-        def build_client(authorization)
-          options = { group: @group, version: @version }
-          options[:timeouts] = @timeouts if @timeouts
-          client = @connection.client(**options)
-          client.headers[:Authorization] = authorization if authorization
-          client.rest_client # built eagerly: kubeclient memoizes it without a lock
-          [authorization, client].freeze
+        def send_request(request)
+          @http.request(request)
+        rescue Net::OpenTimeout, Net::ReadTimeout, Net::WriteTimeout => e
+          raise Kubeclient::HttpError.new(nil, "#{e.class}: #{e.message}", nil)
+        end
+
+        def parse(response)
+          code = response.code.to_i
+          raise error_for(code, response) unless code.between?(200, 299)
+
+          body = response.body
+          body.nil? || body.empty? ? {} : JSON.parse(body, symbolize_names: true)
+        end
+
+        def error_for(code, response)
+          message = begin
+            JSON.parse(response.body.to_s)["message"]
+          rescue JSON::ParserError, TypeError
+            nil
+          end
+          message ||= "#{response.code} #{response.message}"
+          (code == 404 ? Kubeclient::ResourceNotFoundError : Kubeclient::HttpError).new(code, message, response)
         end
       end
     end
