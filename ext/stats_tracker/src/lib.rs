@@ -1,24 +1,17 @@
 //! stats_tracker's native extension: wasmtime embedded behind a small typed Ruby API.
-//! One file per concern; see ruby_api.rs for what Ruby sees.
+//! A thin magnus layer over stats_tracker_host; see ruby_api.rs for what Ruby sees.
 
-mod cache;
-mod call;
-mod compile;
-mod engine;
 mod errors;
-mod executor;
-mod fs_guard;
 mod gc_pressure;
 mod gvl;
-mod limits;
-mod output;
-mod parser;
-mod per_process;
 mod released;
-mod reloadable;
 mod ruby_api;
-mod slots;
-mod wasi_command;
+
+// The host logic lives in a crate without Ruby (so it has `cargo test`); these are the
+// parts the bindings call.
+use stats_tracker_host::{
+    cache, call, compile, engine, executor, parser, per_process, reloadable, wasi_command,
+};
 
 use magnus::{Error, Ruby};
 

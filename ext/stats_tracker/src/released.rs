@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use magnus::{Error, Ruby};
 
 use crate::call::CallControl;
-use crate::errors::{panic_message, HostError};
+use crate::errors::{panic_message, HostError, IntoRuby};
 use crate::executor::{self, Step};
 use crate::gvl;
 

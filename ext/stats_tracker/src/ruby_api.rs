@@ -14,7 +14,7 @@ use crate::cache;
 use crate::call::CallControl;
 use crate::compile;
 use crate::engine;
-use crate::errors::HostError;
+use crate::errors::{HostError, IntoRuby};
 use crate::gc_pressure::GcPressure;
 use crate::parser::{CallLimits, ParserComponent, RejectReason};
 use crate::released;
@@ -28,7 +28,7 @@ fn copy_bytes(string: RString) -> Vec<u8> {
     unsafe { string.as_slice() }.to_vec()
 }
 
-fn engine_or_raise(ruby: &Ruby) -> Result<&'static wasmtime::Engine, Error> {
+fn engine_or_raise(ruby: &Ruby) -> Result<&'static stats_tracker_host::wasmtime::Engine, Error> {
     engine::engine().map_err(|m| HostError::Internal(m).into_ruby(ruby))
 }
 
