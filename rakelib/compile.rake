@@ -5,6 +5,8 @@
 # Incremental: cargo skips unchanged crates, the Makefile copies only a changed .so.
 EXT_DIR = File.expand_path("../ext/stats_tracker", __dir__)
 EXT_LIB_DIR = File.expand_path("../lib", __dir__)
+# The Ruby bindings and the Ruby-free host crate they call into, as cargo -p arguments.
+EXT_PACKAGES = %w[stats_tracker stats_tracker_host].flat_map { |crate| ["-p", crate] }.freeze
 
 desc "Build the native extension into lib/stats_tracker/stats_tracker.so (after rake wasm)"
 task compile: %i[wasm compile:ext]
@@ -22,19 +24,20 @@ namespace :compile do
 end
 
 namespace :ext do
-  desc "cargo fmt --check and clippy -D warnings for the extension crate"
+  desc "cargo fmt --check and clippy -D warnings (tests included) for the extension's crates"
   task :lint do
     manifest = File.join(EXT_DIR, "Cargo.toml")
-    sh "cargo", "fmt", "--check", "--manifest-path", manifest
+    sh "cargo", "fmt", "--check", "--manifest-path", manifest, *EXT_PACKAGES
     sh({ "RUBY" => RbConfig.ruby }, "cargo", "clippy", "--release", "--manifest-path", manifest,
-       "-p", "stats_tracker", "--", "-D", "warnings")
+       *EXT_PACKAGES, "--all-targets", "--", "-D", "warnings")
   end
 
-  # The host logic's unit tests (cache pruning, write quota, limits, executor). Release, like
+  # The host crate's unit tests (cache verification, call control, slots, output cap, limits,
+  # write quota, executor, error classification) and any in the bindings. Release, like
   # `rake compile`, so wasmtime is not built a second time in another profile.
-  desc "cargo test for the extension crate's host logic"
+  desc "cargo test for the extension's crates"
   task :test do
     sh({ "RUBY" => RbConfig.ruby }, "cargo", "test", "--release", "--manifest-path", File.join(EXT_DIR, "Cargo.toml"),
-       "-p", "stats_tracker", "--lib")
+       *EXT_PACKAGES, "--lib")
   end
 end

@@ -13,6 +13,7 @@ module GemPackaging
   ROOT = File.expand_path("..", __dir__)
   ARTIFACTS = %w[lib/stats_tracker/wasm/ghcr_parser.wasm lib/stats_tracker/wasm/ghcr_parser_command.wasm].freeze
   REQUIRED = ["Cargo.toml", "Cargo.lock", "ext/stats_tracker/extconf.rb", "ext/stats_tracker/Cargo.toml",
+              "ext/stats_tracker_host/Cargo.toml", "ext/stats_tracker_host/build.rs",
               "wasm/wit/ghcr-parser.wit", "exe/stats-tracker", "lib/stats_tracker.rb", *ARTIFACTS].freeze
   FORBIDDEN = [%r{\Awasm/fuzz/}, %r{(\A|/)target/}, /\.(so|bundle|o)\z/, %r{\Aext/stats_tracker/Makefile\z}].freeze
   # A platform gem: the artifacts beside its binaries, and no build output.

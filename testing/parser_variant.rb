@@ -18,7 +18,7 @@ module StatsTracker
       ROOT = File.expand_path("..", __dir__)
       # The workspace's manifests and every member's sources: cargo resolves the whole workspace.
       COPY = %w[Cargo.toml Cargo.lock wasm/core wasm/component wasm/command wasm/wit
-                ext/stats_tracker/Cargo.toml ext/stats_tracker/build.rs ext/stats_tracker/src].freeze
+                ext/stats_tracker/Cargo.toml ext/stats_tracker/src ext/stats_tracker_host].freeze
       BUILT = "wasm32-wasip2/wasm-release/ghcr_parser_component.wasm"
 
       # Accepts "Total pulls" wherever it accepts "Total downloads": the fix for MarkupChange.

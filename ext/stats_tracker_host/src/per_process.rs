@@ -52,6 +52,13 @@ pub struct PerProcess<T: 'static> {
     current: AtomicPtr<Owned<T>>,
 }
 
+// Only ever used as a static (`get` takes `&'static self`), where `new` is what fits.
+impl<T: Send + Sync + 'static> Default for PerProcess<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl<T: Send + Sync + 'static> PerProcess<T> {
     pub const fn new() -> Self {
         PerProcess {
