@@ -2,7 +2,8 @@
 
 module StatsTracker
   # Root of every error the gem raises on purpose. Defined in Ruby before the native
-  # extension loads, so the extension can find the classes when it raises them.
+  # extension loads: the extension looks up the classes it raises once, when it loads,
+  # and refuses to load (LoadError) if one is missing.
   class Error < StandardError; end
 
   # The page yields no statistics. #reason is a Symbol naming why (see REASONS).

@@ -1,5 +1,7 @@
 # frozen_string_literal: true
 
+require "open3"
+require "rbconfig"
 require_relative "../fixtures/guests/build"
 
 RSpec.describe "error mapping" do
@@ -33,5 +35,24 @@ RSpec.describe "error mapping" do
       .to raise_error(StatsTracker::ResourceLimitError, /memory_limit/)
     html = File.binread(File.join(GHCR_FIXTURES, "package-small-42.html"))
     expect(StatsTracker::Parser.new(memory_limit: 32 * 1024 * 1024).package(html).total_downloads).to eq(42)
+  end
+
+  it "raises the classes the extension found when it loaded, not whatever the constant names now" do
+    loaded = StatsTracker::TrapError
+    stub_const("StatsTracker::TrapError", Class.new(StandardError))
+    command = StatsTracker::Wasi::Command.new(GuestBuild.wat("trap"))
+    expect { command.run }.to raise_error(loaded, /divide by zero/)
+  end
+
+  it "refuses to load without error.rb's classes instead of raising StandardError later" do
+    extension = File.expand_path("../../lib/stats_tracker/#{StatsTracker::ExtensionLoader.library}", __dir__)
+    script = "begin; require #{extension.dump}; puts 'loaded'; rescue ScriptError, StandardError => e; " \
+             "puts e.class, e.message; exit 3; end"
+    # Without Bundler's RUBYOPT: loading the gemspec would define the classes first.
+    out, status = Open3.capture2e({ "RUBYOPT" => nil, "RUBYLIB" => nil }, RbConfig.ruby, "-e", script)
+    expect(status.exitstatus).to eq(3)
+    expect(out.lines.map(&:chomp)).to eq(["LoadError", "StatsTracker::Error is not defined as an exception class: " \
+                                                       'require "stats_tracker", which loads lib/stats_tracker/error.rb ' \
+                                                       "before the extension"])
   end
 end

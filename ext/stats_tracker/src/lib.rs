@@ -17,6 +17,7 @@ use magnus::{Error, Ruby};
 
 #[magnus::init]
 fn init(ruby: &Ruby) -> Result<(), Error> {
+    errors::check_classes(ruby)?;
     per_process::watch_forks().map_err(|m| Error::new(ruby.exception_load_error(), m))?;
     ruby_api::define(ruby)
 }
