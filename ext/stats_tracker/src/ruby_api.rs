@@ -28,8 +28,22 @@ fn copy_bytes(string: RString) -> Vec<u8> {
     unsafe { string.as_slice() }.to_vec()
 }
 
-fn engine_or_raise(ruby: &Ruby) -> Result<&'static stats_tracker_host::wasmtime::Engine, Error> {
-    engine::engine().map_err(|m| HostError::Internal(m).into_ruby(ruby))
+/// Compiles `bytes` (or loads them from the module cache) with the GVL released, and
+/// links the result with `link`: one path for the parser component and WASI modules.
+fn compile_with<A, T>(
+    ruby: &Ruby,
+    bytes: &[u8],
+    link: impl FnOnce(A) -> Result<T, HostError> + Send,
+) -> Result<T, Error>
+where
+    A: compile::Artifact,
+{
+    let cache = cache::Settings::from_env();
+    let cancel = AtomicBool::new(false);
+    released::run(ruby, &cancel, || {
+        let engine = engine::engine().map_err(HostError::Internal)?;
+        compile::load::<A>(engine, bytes, cache.as_ref()).and_then(link)
+    })
 }
 
 #[magnus::wrap(
@@ -54,12 +68,7 @@ impl RbParserComponent {
 
     /// Compiles (or loads from the disk cache) for this process's engine.
     fn load(ruby: &Ruby, bytes: &[u8]) -> Result<ParserComponent, Error> {
-        let engine = engine_or_raise(ruby)?;
-        let cache = cache::Settings::from_env();
-        let cancel = AtomicBool::new(false);
-        released::run(ruby, &cancel, || {
-            compile::component(engine, bytes, cache.as_ref()).and_then(ParserComponent::new)
-        })
+        compile_with(ruby, bytes, ParserComponent::new)
     }
 
     /// The parser for this process: one made before a fork is loaded again on first use.
@@ -191,7 +200,24 @@ impl RbParserComponent {
 }
 
 fn reason_symbol(ruby: &Ruby, reason: RejectReason) -> Value {
-    ruby.to_symbol(reason.ruby_name()).into_value_with(ruby)
+    ruby.to_symbol(reason_name(reason)).into_value_with(ruby)
+}
+
+/// The Symbol name used by StatsTracker::ParseError#reason.
+fn reason_name(reason: RejectReason) -> &'static str {
+    match reason {
+        RejectReason::Empty => "empty",
+        RejectReason::NotHtml => "not_html",
+        RejectReason::TooLarge => "too_large",
+        RejectReason::Truncated => "truncated",
+        RejectReason::TooDeep => "too_deep",
+        RejectReason::NotFound => "not_found",
+        RejectReason::RateLimited => "rate_limited",
+        RejectReason::LoginRequired => "login_required",
+        RejectReason::MalformedCount => "malformed_count",
+        RejectReason::Ambiguous => "ambiguous",
+        RejectReason::NoStatistics => "no_statistics",
+    }
 }
 
 #[magnus::wrap(class = "StatsTracker::Native::WasiModule", free_immediately, size)]
@@ -212,12 +238,7 @@ impl RbWasiModule {
 
     /// Compiles (or loads from the disk cache) for this process's engine.
     fn load(ruby: &Ruby, bytes: &[u8]) -> Result<WasiCommand, Error> {
-        let engine = engine_or_raise(ruby)?;
-        let cache = cache::Settings::from_env();
-        let cancel = AtomicBool::new(false);
-        released::run(ruby, &cancel, || {
-            compile::module(engine, bytes, cache.as_ref()).and_then(WasiCommand::new)
-        })
+        compile_with(ruby, bytes, WasiCommand::new)
     }
 
     /// The command for this process: one made before a fork is loaded again on first use.

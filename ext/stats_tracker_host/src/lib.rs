@@ -17,6 +17,3 @@ pub mod per_process;
 pub mod reloadable;
 pub mod slots;
 pub mod wasi_command;
-
-// The bindings name wasmtime's types through this, so the version is pinned in one manifest.
-pub use wasmtime;

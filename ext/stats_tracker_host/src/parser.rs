@@ -182,22 +182,3 @@ impl ParserComponent {
         .await
     }
 }
-
-impl RejectReason {
-    /// The Symbol name used by StatsTracker::ParseError#reason.
-    pub fn ruby_name(self) -> &'static str {
-        match self {
-            RejectReason::Empty => "empty",
-            RejectReason::NotHtml => "not_html",
-            RejectReason::TooLarge => "too_large",
-            RejectReason::Truncated => "truncated",
-            RejectReason::TooDeep => "too_deep",
-            RejectReason::NotFound => "not_found",
-            RejectReason::RateLimited => "rate_limited",
-            RejectReason::LoginRequired => "login_required",
-            RejectReason::MalformedCount => "malformed_count",
-            RejectReason::Ambiguous => "ambiguous",
-            RejectReason::NoStatistics => "no_statistics",
-        }
-    }
-}
