@@ -32,12 +32,12 @@ namespace :ext do
        *EXT_PACKAGES, "--all-targets", "--", "-D", "warnings")
   end
 
-  # The host crate's unit tests (cache verification, call control, slots, output cap, limits,
+  # The host crate's unit and integration tests (cache verification, call control, slots, output cap, limits,
   # write quota, executor, error classification) and any in the bindings. Release, like
   # `rake compile`, so wasmtime is not built a second time in another profile.
   desc "cargo test for the extension's crates"
   task :test do
     sh({ "RUBY" => RbConfig.ruby }, "cargo", "test", "--release", "--manifest-path", File.join(EXT_DIR, "Cargo.toml"),
-       *EXT_PACKAGES, "--lib")
+       *EXT_PACKAGES, "--lib", "--tests")
   end
 end

@@ -9,7 +9,7 @@ use crate::output::OutputLimitExceeded;
 /// How much of a trapped guest's stderr goes into the TrapError message.
 const STDERR_TAIL: usize = 4096;
 
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub enum HostError {
     Compile(String),
     Trap(String),
