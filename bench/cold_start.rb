@@ -1,6 +1,6 @@
 # frozen_string_literal: true
 
-# Cold start (issue 8, item 7): a new `ruby` process that requires the gem and parses the
+# Cold start: a new `ruby` process that requires the gem and parses the
 # largest page once, with the compiled-module cache warm (a primed STATS_TRACKER_CACHE_DIR)
 # and cold (an empty one each run), against `ruby -e 0`; Nokogiri's equivalent for context.
 # Contenders alternate within each round.

@@ -1,6 +1,6 @@
 # frozen_string_literal: true
 
-# Memory (issue 8, item 9): the peak RSS one parse of the largest page adds, then RSS after 1k
+# Memory: the peak RSS one parse of the largest page adds, then RSS after 1k
 # and after 100k parses in this one process (growth %). The long loop cycles through the
 # corpus package pages on two threads sharing one Parser (calls release the GVL, so this
 # halves the wall time on two cores without changing what is measured).

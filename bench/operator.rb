@@ -1,6 +1,6 @@
 # frozen_string_literal: true
 
-# Operator at scale (issue 8, operator part): 10 Projects x 100 packages = 1,000 Leafs, the real
+# Operator at scale: 10 Projects x 100 packages = 1,000 Leafs, the real
 # operator (`ruby operator/operator.rb`, its own process) against a real kube-apiserver + etcd
 # (StatsTracker::Testing::KubeCluster) and the local page server standing in for github.com.
 #

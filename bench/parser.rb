@@ -1,6 +1,6 @@
 # frozen_string_literal: true
 
-# Parser throughput, side by side (issue 8, items 1-6): the gem's Parser, the p1 command under
+# Parser throughput, side by side: the gem's Parser, the p1 command under
 # Wasi::Command, the native core, Nokogiri, and the wasmtime CLI per page, all on the same
 # corpus pages in interleaved rounds (round r runs every contender on every page before round
 # r+1 starts), so machine noise hits all of them alike. Per-call overhead uses a tiny page.

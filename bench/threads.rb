@@ -1,6 +1,6 @@
 # frozen_string_literal: true
 
-# Threads (issue 8, item 8): parses per second of the largest page with 1, 2 and 4 Ruby threads
+# Threads: parses per second of the largest page with 1, 2 and 4 Ruby threads
 # sharing one Parser (each call releases the GVL). The thread counts alternate within each
 # round; the same number of parses is split over the threads.
 #

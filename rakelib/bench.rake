@@ -3,7 +3,7 @@
 require "fileutils"
 require "rbconfig"
 
-# `rake bench`: every measurement family of issue 8 in one run (parser side by side with the
+# `rake bench`: every measurement family in one run (parser side by side with the
 # native core, Nokogiri and the wasmtime CLI; per-call overhead; cold start; threads; memory;
 # the operator at 1,000 Leafs), then one table and bench/RESULTS.md. Each family is a plain
 # script (bench/*.rb) run as its own process, so one family's heap or threads cannot skew the

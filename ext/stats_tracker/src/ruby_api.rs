@@ -322,9 +322,9 @@ fn pool_slots(ruby: &Ruby) -> Result<u32, Error> {
     engine::pool_slots().map_err(|m| HostError::Internal(m).into_ruby(ruby))
 }
 
-/// Hex SHA-256 of a String's bytes. Ruby's Digest::SHA256 here runs at ~120 MB/s (no
-/// SHA extensions), ~4 ms for the bundled component on every Parser.new; sha2 uses
-/// the CPU's SHA instructions when present.
+/// Hex SHA-256 of a String's bytes, for checking artifacts on every Parser.new: sha2 uses
+/// the CPU's SHA instructions when present, which Ruby's Digest::SHA256 does not
+/// (bench/RESULTS.md has the figures).
 fn sha256_hex(bytes: RString) -> String {
     // SAFETY: the GVL is held and no Ruby code runs while the slice is borrowed, so the
     // string can be neither mutated nor moved by GC meanwhile.

@@ -26,8 +26,8 @@ const CORE_INSTANCES_PER_SLOT: u32 = limits::MAX_INSTANCES as u32;
 const MEMORIES_PER_SLOT: u32 = limits::MAX_MEMORIES as u32;
 const TABLES_PER_SLOT: u32 = limits::MAX_TABLES as u32;
 /// Bytes of each linear memory (and table) reset with memset instead of madvise when a slot
-/// is reused: the pages a small parse touches stay mapped, sparing a page fault each.
-/// Measured on the tiny page: 64 KiB 43 µs, none 50 µs, 256 KiB 48 µs, 1 MiB 62 µs.
+/// is reused: the pages a small parse touches stay mapped, sparing a page fault each
+/// (bench/RESULTS.md has the sizes tried).
 const KEEP_RESIDENT: usize = 64 * 1024;
 /// How deep guest recursion may go, and the fiber stack it runs on.
 const MAX_WASM_STACK: usize = 512 * 1024;
