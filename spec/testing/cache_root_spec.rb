@@ -33,10 +33,14 @@ RSpec.describe StatsTracker::Testing::CacheRoot do
     "testing/cache_root.sh" => "the rule, shell form",
     "testing/cache_root.rb" => "the rule, Ruby form",
     "spec/testing/cache_root_spec.rb" => "this guard",
-    "ext/stats_tracker/src/cache.rs" => "the installed gem's module cache, resolved where testing/ does not exist",
+    "ext/stats_tracker_host/src/cache.rs" => "the installed gem's module cache, resolved where testing/ does not exist",
     "spec/operator/module_cache_startup_spec.rb" => "clears the variable for a child process",
     "spec/deploy/image_cache_spec.rb" => "points a child's cache root at a temporary directory"
   }
+
+  it "allows only files that exist, so a moved file cannot keep a stale exemption" do
+    expect(allowed.keys.reject { |f| File.file?(File.join(root, f)) }).to be_empty
+  end
 
   it "is the only copy: no other file in the repository restates the rule" do
     files, status = Open3.capture2("git", "-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
