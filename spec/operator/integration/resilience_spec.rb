@@ -3,17 +3,10 @@
 require_relative "../support/operator_harness"
 
 RSpec.describe "operator when the API server misbehaves", kube: true do
-  include StatsTracker::Testing::OperatorHarness
+  include_context "an operator against the API server"
 
-  let(:pages) { StatsTracker::Testing::PageServer.new.start }
-
-  before { install_crds }
-
-  after do
-    stop_operators
-    pages.stop
-    kube.start_apiserver unless kube.apiserver_running?
-  end
+  # Runs before the shared context's stop: the examples may leave the API server down.
+  after { kube.start_apiserver unless kube.apiserver_running? }
 
   def bump_and_request(package, total)
     serve_count(pages, package, total)
