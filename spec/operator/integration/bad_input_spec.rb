@@ -93,6 +93,22 @@ RSpec.describe "operator on bad input", kube: true do
     expect(leaves).to be_empty
   end
 
+  # Secrets are read, not watched (the operator may only `get` them): a Secret created after the
+  # refusal is found by the failed read's own retry, with no restart and no requestedAt.
+  it "picks up a secretRef's Secret created after the refusal, and spends its token" do
+    serve_fluxcd(pages)
+    start_operator(pages, github_token: "operator-wide-token")
+    apply_project("fluxcd", include: ["flagger"], secretRef: { name: "late" })
+    wait_for("Project Ready=False/SecretNotFound") do
+      condition(project("fluxcd"))&.values_at(:status, :reason) == %w[False SecretNotFound]
+    end
+
+    kubectl!("create", "secret", "generic", "late", "-n", namespace, "--from-literal=token=project-token")
+    wait_for("Project Ready") { ready?(project("fluxcd")) }
+    tokens = pages.requests.map { |r| r[:authorization] }.compact.uniq
+    expect(tokens).to eq(["Bearer project-token"])
+  end
+
   it "refuses a secretRef name that is not a Secret name" do
     expect { apply_project("fluxcd", secretRef: { name: "Not A Name!" }) }
       .to raise_error(Kubeclient::HttpError) { |e| expect(e.error_code).to eq(422) }
