@@ -15,11 +15,14 @@ module StatsTracker
       PARSER_NS = "stats-tracker-system"
       PARSER_SOURCE = "stats-tracker-parser"
       # Semver tags: the OCIRepository's range picks the highest one published.
-      PARSER_TAGS = { builtin: "v0.1.0", fixed: "v0.1.1", broken: "v0.1.2" }.freeze
+      PARSER_TAGS = { builtin: "v0.1.0", fixed: "v0.1.1", unsigned: "v0.1.2", broken: "v0.1.3" }.freeze
 
-      def publish_parser(tag:, wasm: nil)
+      # signed: with the e2e key pair (SIGN_KEY), as every release is; false for the refusal check.
+      def publish_parser(tag:, wasm: nil, signed: true)
         out_file = File.join(@node.dir, "parser-#{tag}.json")
-        env = { "REGISTRY" => @node.registry.address, "INSECURE" => "1", "TAG" => tag, "RELEASE_OUT" => out_file }
+        env = { "REGISTRY" => @node.registry.address, "INSECURE" => "1", "TAG" => tag, "RELEASE_OUT" => out_file,
+                "SIGN_KEY" => nil }
+        env.merge!(@signing.env) if signed
         env["PARSER_WASM"] = wasm if wasm
         log = File.join(@node.log_dir, "publish-parser-#{tag}.log")
         ok = system(env, "bundle", "exec", "rake", "release:parser", chdir: @root, out: log, err: log)
@@ -28,11 +31,13 @@ module StatsTracker
         JSON.parse(File.read(out_file))
       end
 
-      # The test overlay's patch of the parser's OCIRepository, as a fleet repository would write it.
+      # The test overlay's patch of the parser's OCIRepository, as a fleet repository would write it:
+      # where the parser is published, which releases to follow, and whose signature they must carry.
       def parser_source_patch(ref: { "semver" => ">=0.1.0" })
         ops = [{ "op" => "add", "path" => "/spec/url", "value" => "oci://#{@node.registry.address}/stats-tracker-parser" },
                { "op" => "replace", "path" => "/spec/ref", "value" => ref },
-               { "op" => "add", "path" => "/spec/insecure", "value" => true }]
+               { "op" => "add", "path" => "/spec/insecure", "value" => true },
+               { "op" => "add", "path" => "/spec/verify", "value" => verify_spec }]
         { "patch" => YAML.dump(ops), "target" => { "kind" => "OCIRepository", "name" => PARSER_SOURCE } }
       end
 
@@ -42,13 +47,16 @@ module StatsTracker
           k = @kubectl.json_or_nil("kustomization", "stats-tracker-parser", "-n", "flux-system")
           k && @kubectl.ready?(k)
         end
+        verified = @kubectl.condition(@kubectl.json("ocirepository", PARSER_SOURCE, "-n", PARSER_NS), "SourceVerified")
+        raise "#{PARSER_SOURCE} SourceVerified: #{verified.to_json}" unless verified&.fetch("status", nil) == "True"
+
         revision = wait_pods_on_parser(PARSER_TAGS[:builtin])
-        "every operator Pod follows #{PARSER_SOURCE}: #{revision}"
+        "#{PARSER_SOURCE} SourceVerified=True; every operator Pod follows it: #{revision}"
       end
 
       def parser_recovery
         before = pod_identities
-        fixed = StatsTracker::Testing::ParserVariant.new(name: "pulls", changes: StatsTracker::Testing::ParserVariant::PULLS_LABEL).path
+        fixed = fixed_parser_wasm
         # GitHub changes its markup, and the counts move on.
         @packages = @packages.keys.each_with_index.to_h do |name, i|
           html = StatsTracker::Testing::ParserVariant.markup_change(Testing::PageServer.package_html(total: 9000 + i))
@@ -115,6 +123,11 @@ module StatsTracker
       end
 
       private
+
+      # The parser that reads the changed markup: the release that fixes it.
+      def fixed_parser_wasm
+        StatsTracker::Testing::ParserVariant.new(name: "pulls", changes: StatsTracker::Testing::ParserVariant::PULLS_LABEL).path
+      end
 
       def pod_identities
         @kubectl.running_ready_operator_pods.to_h do |p|

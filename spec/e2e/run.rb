@@ -8,6 +8,7 @@ require "yaml"
 require "stats_tracker"
 require_relative "../../testing/page_server"
 require_relative "../../testing/e2e/checks"
+require_relative "../../testing/e2e/cluster_logs"
 require_relative "../../testing/e2e/flux"
 require_relative "../../testing/e2e/kubectl"
 require_relative "../../testing/e2e/node/cluster"
@@ -27,6 +28,8 @@ module StatsTracker
 
       LISTING = %w[listing-fluxcd-page1.html listing-fluxcd-page2.html listing-fluxcd-page3.html].freeze
       TAG = "e2e"
+      # Under the node's log dir, so teardown keeps it with the node's own logs.
+      CLUSTER_LOGS = "cluster"
 
       def initialize(node:, root:)
         @node = node
@@ -43,12 +46,14 @@ module StatsTracker
           scenarios
         ensure
           @pages&.stop
+          keep_cluster_logs
           @checks.always("teardown: only our processes stopped, host state restored") do
             problems = @node.down
             raise "left behind: #{problems.join("; ")}" unless problems.empty?
           end
         end
         puts format("e2e: wall time %.0f s (logs: %s)", monotonic - started, @node.kept_log_dir)
+        puts "e2e: operator Pod logs and cluster Events: #{File.join(@node.kept_log_dir, CLUSTER_LOGS)}"
         puts @checks.summary
         @checks.failed.zero? ? 0 : 1
       end
@@ -56,6 +61,14 @@ module StatsTracker
       private
 
       def monotonic = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+
+      # Before teardown drains the Pods; never in the way of teardown itself.
+      def keep_cluster_logs
+        ClusterLogs.new(node: @node, namespace: Scenarios::NS, selector: Kubectl::OPERATOR_SELECTOR)
+                   .write(File.join(@node.log_dir, CLUSTER_LOGS))
+      rescue StandardError => e
+        warn "e2e: could not keep the operator Pod logs and Events: #{e.class}: #{e.message}"
+      end
 
       def setup
         @checks.run("machine has every piece bin/e2e needs", setup: true) do
@@ -79,13 +92,17 @@ module StatsTracker
 
           "#{@release["image"]}, #{@release["manifests"]} (#{@release["manifests_digest"]}), signed"
         end
-        @checks.run("rake release:parser: the built-in parser published as its own artifact #{PARSER_TAGS[:builtin]}", setup: true) do
+        @checks.run("rake release:parser: the built-in parser published as its own artifact #{PARSER_TAGS[:builtin]}, cosign-signed",
+                    setup: true) do
           @parser_releases = { builtin: publish_parser(tag: PARSER_TAGS[:builtin]) }
-          "#{@parser_releases[:builtin]["parser"]} (#{@parser_releases[:builtin]["digest"]})"
+          raise "signed #{@parser_releases[:builtin]["signed"]}, want the parser artifact" unless @parser_releases[:builtin]["signed"].size == 1
+
+          "#{@parser_releases[:builtin]["parser"]} (#{@parser_releases[:builtin]["digest"]}), signed"
         end
         @checks.run("repository's Flux manifests applied (test overlay); Kustomizations Ready in order", setup: true) do
           serve_pages
           apply_overlay
+          parser_verify_secret
           kustomizations_ready_in_order + "; #{parser_source_ready}"
         end
         @checks.run("operator Pods: published image, production securityContext, in-cluster identity", setup: true) do
@@ -112,6 +129,9 @@ module StatsTracker
           parser_recovery
         end
         @checks.run("parser rollback: pinning the previous revision swaps the operator back, unpinning forward") { parser_rollback }
+        @checks.run("cosign: an unsigned parser artifact in range is refused (spec.verify), every Pod keeps its parser") do
+          unsigned_parser_refused
+        end
         @checks.run("broken parser artifact refused: previous parser stays, Event and refusal metric name it") do
           broken_parser_refused
         end

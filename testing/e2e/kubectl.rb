@@ -10,6 +10,8 @@ module StatsTracker
     # kubectl against the node's cluster, raising with stderr on failure, plus the waits the
     # scenarios share.
     class Kubectl
+      OPERATOR_SELECTOR = "app.kubernetes.io/name=stats-tracker-operator"
+
       def initialize(node:)
         @node = node
       end
@@ -39,7 +41,7 @@ module StatsTracker
       end
 
       def operator_pods
-        json("pods", "-n", "stats-tracker-system", "-l", "app.kubernetes.io/name=stats-tracker-operator")
+        json("pods", "-n", "stats-tracker-system", "-l", OPERATOR_SELECTOR)
           .fetch("items").reject { |p| p.dig("metadata", "deletionTimestamp") }
       end
 
