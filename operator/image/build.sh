@@ -14,7 +14,8 @@
 # smoke test, spec/deploy/image_spec.rb, to chroot into). A keyed directory is built under a
 # temporary name and renamed into place whole, and never written again: a build for another gem
 # (another checkout sharing the cache) makes a directory of its own, so whoever reads an image
-# while another is built reads a complete one. The newest few are kept.
+# while another is built reads a complete one. Each new image then prunes the cache
+# (prune_cache.sh): the KEEP most recently used images and the two most recently used bases stay.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -67,7 +68,14 @@ log "layer 1: Debian runtime base from $BASE"
 umoci init --layout "$LAYOUT"
 umoci new --image "$LAYOUT:$TAG"
 umoci unpack --image "$LAYOUT:$TAG" "$BUNDLE" >&2
+# Shared, so prune_cache.sh (another checkout's build) leaves this base alone while it is copied;
+# touched, so it counts as recently used.
+exec 8>>"$BASE.lock"
+flock -s 8
+[ -f "$BASE/.complete" ] || { echo "base $BASE was pruned before it could be copied: run the build again" >&2; exit 1; }
+touch "$BASE"
 cp -a "$BASE/." "$BUNDLE/rootfs/"
+exec 8>&-
 rm -f "$BUNDLE/rootfs/.complete"
 # --refresh-bundle: the next repack diffs against this layer, so layer 2 holds only the gem.
 umoci repack --refresh-bundle --image "$LAYOUT:$TAG" \
@@ -115,9 +123,6 @@ echo "$STAMP" > "$WORK/.complete"
 size="$(du -sh "$LAYOUT" | cut -f1)"
 mv -T "$WORK" "$FINAL"
 trap - EXIT
-# Older images, least recently used first, beyond the newest $KEEP; and builds that died unfinished.
-find "$OUT_ROOT" -mindepth 1 -maxdepth 1 -type d -regextype posix-extended -regex '.*/[0-9a-f]{16}' -printf '%T@ %p\n' \
-  | sort -rn | tail -n +$((KEEP + 1)) | cut -d' ' -f2- | xargs -r rm -rf
-find "$OUT_ROOT" -mindepth 1 -maxdepth 1 -type d -name '.build.*' -mmin +720 -exec rm -rf {} +
+KEEP_IMAGES=$KEEP "$HERE/prune_cache.sh" "$OUT_ROOT" "$(dirname "$BASE")"
 log "built in $(( $(date +%s) - start ))s: $FINAL/oci:$TAG ($size compressed layout)"
 echo "$FINAL"

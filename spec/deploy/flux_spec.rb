@@ -115,6 +115,29 @@ RSpec.describe "operator/deploy/flux against Flux's CRDs", kube: true do
     StatsTracker::Testing::KubeCluster.shared.delete_namespace("stats-tracker-system", wait: true, timeout: 120)
   end
 
+  # The fleet-repository patch operator/deploy/flux/README.md gives for a verified parser source, applied
+  # the way kustomize-controller applies a Kustomization's patches: first to our Flux Kustomizations, then
+  # (as the patched stats-tracker-parser Kustomization's own patches) to flux/parser.
+  it "accepts the parser's OCIRepository with the README's spec.verify patch, in the operator's namespace" do
+    readme = File.read(File.join(manifests::DEPLOY_DIR, "flux", "README.md"))
+    fleet = readme.scan(/^```yaml\n(.*?)^```/m).map { |(y)| YAML.safe_load(y) }
+                  .find { |doc| doc.to_s.include?("name: stats-tracker-parser") } or raise "no parser patch in the flux README"
+    parser_kustomization = manifests.build_with("flux/kustomizations", patches: fleet.fetch("patches"))
+                                    .find("Kustomization", "stats-tracker-parser")
+    source = manifests.build_with("flux/parser", patches: parser_kustomization.dig("spec", "patches"))
+                      .find("OCIRepository", "stats-tracker-parser")
+    expect(source["spec"]).to include("url" => "oci://registry.example.com:5000/stats-tracker-parser",
+                                      "verify" => { "provider" => "cosign", "secretRef" => { "name" => "stats-tracker-cosign" } })
+
+    kubectl.apply!(YAML.dump("apiVersion" => "v1", "kind" => "Namespace", "metadata" => { "name" => "stats-tracker-system" }))
+    expect(kubectl.apply!(YAML.dump(parser_kustomization), dry_run: true).stdout)
+      .to include("kustomization.kustomize.toolkit.fluxcd.io/stats-tracker-parser serverside-applied (server dry run)")
+    expect(kubectl.apply!(YAML.dump(source), dry_run: true).stdout)
+      .to include("ocirepository.source.toolkit.fluxcd.io/stats-tracker-parser serverside-applied (server dry run)")
+  ensure
+    StatsTracker::Testing::KubeCluster.shared.delete_namespace("stats-tracker-system", wait: true, timeout: 120)
+  end
+
   it "rejects an OCIRepository whose URL is not oci://" do
     broken = published_oci.find("OCIRepository", "stats-tracker")
     broken["spec"]["url"] = "https://ghcr.io/stats-tracker/stats-tracker-manifests"
