@@ -120,8 +120,9 @@ RSpec.describe "operator/deploy/flux against Flux's CRDs", kube: true do
   # (as the patched stats-tracker-parser Kustomization's own patches) to flux/parser.
   it "accepts the parser's OCIRepository with the README's spec.verify patch, in the operator's namespace" do
     readme = File.read(File.join(manifests::DEPLOY_DIR, "flux", "README.md"))
-    fleet = readme.scan(/^```yaml\n(.*?)^```/m).map { |(y)| YAML.safe_load(y) }
-                  .find { |doc| doc.to_s.include?("name: stats-tracker-parser") } or raise "no parser patch in the flux README"
+    block = readme.scan(/^```yaml\n(.*?)^```/m).flatten.find { |y| y.include?("name: stats-tracker-parser}") } or
+      raise "no parser patch in the flux README"
+    fleet = YAML.safe_load(block)
     parser_kustomization = manifests.build_with("flux/kustomizations", patches: fleet.fetch("patches"))
                                     .find("Kustomization", "stats-tracker-parser")
     source = manifests.build_with("flux/parser", patches: parser_kustomization.dig("spec", "patches"))

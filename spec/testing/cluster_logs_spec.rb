@@ -51,9 +51,22 @@ RSpec.describe StatsTracker::E2E::ClusterLogs, kube: true do
     expect(written.map { |f| File.basename(f) }).to contain_exactly("events.txt", "pods.json", "operator-a.log",
                                                                     "operator-a.main.previous.log")
     expect(File.read(File.join(dir, "events.txt"))).to include("ClusterLogsSpecEvent")
-    # Never scheduled: kubectl says so, and the file keeps what it said.
-    expect(File.read(File.join(dir, "operator-a.log"))).to match(/kubectl logs .*operator-a.* failed: \S/)
-    expect(File.read(File.join(dir, "operator-a.main.previous.log"))).to match(/--previous .* failed: \S/)
+    expect(File.read(File.join(dir, "pods.json"))).to include('"name": "operator-a"')
+  end
+
+  # As when the Deployment replaces a Pod while the run ends: the listing names a Pod that is gone.
+  it "writes what kubectl said for a Pod that went away after the listing" do
+    apply(pod("operator-b", "operator"))
+    vanishing = node.dup
+    def vanishing.kubectl(*args, **opts)
+      result = super
+      super("delete", "pod", "operator-b", "-n", args[args.index("-n") + 1], "--wait=true", "--grace-period=0", "--force") if args[0, 2] == %w[get pods]
+      result
+    end
+
+    described_class.new(node: vanishing, namespace: namespace, selector: "app=operator").write(dir)
+
+    expect(File.read(File.join(dir, "operator-b.log"))).to match(/kubectl logs .*operator-b.* failed: .*not found/)
   end
 
   it "leaves a file saying why when kubectl cannot run at all, and raises nothing" do
