@@ -32,6 +32,7 @@ require "stats_tracker/operator"
 require_relative "lib/bench_support"
 require_relative "../testing/kube_cluster"
 require_relative "../testing/page_server"
+require_relative "../spec/operator/support/watch_control"
 
 module Bench
   # glibc's allocator statistics from malloc_info(3) (Fiddle cannot take mallinfo2's struct
@@ -145,7 +146,8 @@ module Bench
       connection = StatsTracker::Operator::Kube::Connection.from_kubeconfig(@cluster.kubeconfig_path)
       @runtime = StatsTracker::Operator::Runtime.new(config: config, connection: connection,
                                                      parser: StatsTracker::Parser.new,
-                                                     logger: StatsTracker::Operator::Log.new(io: StringIO.new, level: "warn"))
+                                                     logger: StatsTracker::Operator::Log.new(io: StringIO.new, level: "warn"),
+                                                     watch_stream: @watches = StatsTracker::Testing::WatchControl.new)
       @thread = Thread.new { @runtime.run }
       @runtime
     end
@@ -165,13 +167,13 @@ module Bench
       sleep 5
     end
 
-    # Forces RELISTS relists of the Leafs (as an expired resourceVersion does), one after the
+    # Forces RELISTS relists of the Leafs (a real 410 Gone, as an expired resourceVersion brings), one after the
     # other, and prints how every figure of the census moved.
     def relist_growth(runtime, before)
       informer = runtime.manager.informers.find { |i| i.plural == "leaves" }
       RELISTS.times do
         lists = informer.lists
-        informer.expire_resource_version
+        @watches.expire("leaves")
         deadline = Bench.now + 120
         sleep 0.5 until informer.lists > lists || Bench.now > deadline
         raise "census: no relist within 120 s" if informer.lists == lists

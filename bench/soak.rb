@@ -43,7 +43,7 @@ module Bench
     CREATORS = 8
     INTERVAL = ENV.fetch("SOAK_INTERVAL", "1m")
     # Settings beyond LEAFS/MINUTES/SOAK_ALLOCATORS: they name the run's own section of RESULTS.md.
-    SETTINGS = { "SOAK_RELIST_INTERVAL" => "relist", "SOAK_INTERVAL" => "interval", "MALLOC_TRIM_INTERVAL" => "trim" }.freeze
+    SETTINGS = { "SOAK_INTERVAL" => "interval", "MALLOC_TRIM_INTERVAL" => "trim" }.freeze
 
     def run
       Bench.log("soak: #{LEAFS} Leafs x #{ALLOCATORS.join('/')} for #{MINUTES} min, load #{Bench.load_average}")
@@ -109,8 +109,7 @@ module Bench
     end
 
     def start_operator(run)
-      env = { "STATS_TRACKER_POOL_SLOTS" => "4", "RELIST_INTERVAL" => ENV.fetch("SOAK_RELIST_INTERVAL", nil) }
-            .merge(Allocators.env(run.allocator))
+      env = { "STATS_TRACKER_POOL_SLOTS" => "4" }.merge(Allocators.env(run.allocator))
       run.operator = OperatorProcess.new(kubeconfig: @cluster.kubeconfig_path, namespace: run.namespace,
                                          github_base_url: @pages.base_url,
                                          log: File.join(TMP_DIR, "soak-operator-#{run.allocator}.log"), env: env).start

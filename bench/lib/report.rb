@@ -90,7 +90,7 @@ module Bench
           apiserver_request_total (before/after, leaves/projects/events/secrets, watches excluded),
           minus the requests the bench makes (Project applies, readiness LISTs); the operator's own
           client-side counter is shown for comparison. The quiet window (nothing due, interval 1h)
-          spans two informer relists (RELIST_INTERVAL=15, WATCH_TIMEOUT=10: the informer relists when a watch ends).
+          spans three watch ends of every informer (WATCH_TIMEOUT=10); each resumes from its resourceVersion, so it costs no list.
       MD
     end
 

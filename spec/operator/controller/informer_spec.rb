@@ -145,3 +145,40 @@ RSpec.describe StatsTracker::Operator::Controller::Informer, "watch loop" do
     expect(Array.new(seen.size) { seen.pop }.first(3)).to eq(%w[a b b])
   end
 end
+
+# client-go's reflector: a LIST at start and after 410 Gone, never on a timer. Every watch that
+# ends resumes from the last resourceVersion, however long the informer has been running, so a
+# quiet cluster costs the API server no full list of every object and the operator no second copy.
+RSpec.describe StatsTracker::Operator::Controller::Informer, "over hours" do
+  def leaf(name, version)
+    { metadata: { name: name, namespace: "ns", resourceVersion: version } }
+  end
+
+  it "lists once while watches end for a day, and lists again only after 410 Gone" do
+    stop = StatsTracker::Operator::Controller::StopSignal.new
+    api = InformerWatchLoop::ScriptedApi.new([[[leaf("a", "10")], "10"], [[leaf("a", "40")], "40"]])
+    # Each watch ends after its notice, an hour later by the monotonic clock.
+    script = Array.new(24) { |i| [[{ type: "MODIFIED", object: leaf("a", (11 + i).to_s) }], :end] } +
+             [[[], :gone], [[], :hang]]
+    hours = 0
+    allow(Process).to receive(:clock_gettime).and_wrap_original do |original, clock, *rest|
+      now = original.call(clock, *rest)
+      clock == Process::CLOCK_MONOTONIC ? now + (hours * 3600) : now
+    end
+    informer = described_class.new(api: api, logger: StatsTracker::Operator::Log.new(io: StringIO.new), stop: stop,
+                                   handler: ->(_type, _object, _previous) {},
+                                   backoff: StatsTracker::Backoff.new(base: 0.01, cap: 0.01),
+                                   watch_stream: lambda { |**|
+                                     notices, ending = script.shift
+                                     hours += 1
+                                     InformerWatchLoop::ScriptedStream.new(notices, ending, stop)
+                                   })
+    informer.start
+    Timeout.timeout(60) { sleep 0.01 until script.empty? || api.lists > 2 }
+    stop.stop!
+    informer.join(10)
+    expect(api.lists).to eq(2)
+    expect(informer.lists).to eq(2)
+    expect(api.watched_from).to eq(%w[10] + (11..34).map(&:to_s) + %w[40])
+  end
+end

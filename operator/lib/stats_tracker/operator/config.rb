@@ -10,7 +10,7 @@ module StatsTracker
       :watch_namespaces, :github_base_url, :github_token, :metrics_bind, :metrics_port, :log_format, :log_level,
       :leader_elect, :lease_namespace, :lease_name, :identity, :concurrency, :parser_component, :parser_sha256,
       :github_rate, :github_burst, :field_manager, :lease_duration, :renew_deadline, :retry_period,
-      :shutdown_timeout, :watch_timeout, :relist_interval, :history_url, :ui_addr, :watch_label_selector,
+      :shutdown_timeout, :watch_timeout, :history_url, :ui_addr, :watch_label_selector,
       :parser_oci_repository, :memory_limit, :malloc_trim_interval,
       keyword_init: true
     ) do
@@ -32,7 +32,7 @@ module StatsTracker
           field_manager: env.fetch("FIELD_MANAGER", "stats-tracker-operator"),
           lease_duration: Float(env.fetch("LEASE_DURATION", "15")), renew_deadline: Float(env.fetch("RENEW_DEADLINE", "10")),
           retry_period: Float(env.fetch("RETRY_PERIOD", "2")), shutdown_timeout: Float(env.fetch("SHUTDOWN_TIMEOUT", "25")),
-          watch_timeout: Integer(env.fetch("WATCH_TIMEOUT", "300")), relist_interval: Float(env.fetch("RELIST_INTERVAL", "900")),
+          watch_timeout: Integer(env.fetch("WATCH_TIMEOUT", "300")),
           history_url: env["STATS_TRACKER_DATABASE_URL"].to_s.empty? ? nil : env["STATS_TRACKER_DATABASE_URL"],
           ui_addr: env["UI_ADDR"].to_s.empty? ? nil : env["UI_ADDR"],
           parser_oci_repository: env["PARSER_OCIREPOSITORY"].to_s.strip.then { |s| s.empty? ? nil : s },

@@ -155,8 +155,7 @@ module StatsTracker
       end
 
       def informer_options
-        options = { watch_timeout: @config.watch_timeout, relist_interval: @config.relist_interval,
-                    label_selector: @config.watch_label_selector }
+        options = { watch_timeout: @config.watch_timeout, label_selector: @config.watch_label_selector }
         @watch_stream ? options.merge(watch_stream: @watch_stream) : options
       end
 

@@ -10,9 +10,12 @@ module StatsTracker
     module Controller
       # List+watch for one kind in one namespace (nil = all): fills a Store and calls
       # `handler.call(type, object, previous)` with :upsert or :delete (previous = the cached
-      # version a watch event replaced, nil after a list). Resumes from the last
-      # resourceVersion (bookmarks keep it fresh), relists on 410 Gone and every
-      # `relist_interval`, and reconnects with backoff when the stream or the API server drops.
+      # version a watch event replaced, nil after a list). Lists at start, then only after
+      # 410 Gone, as client-go's reflector does: every watch that ends, whether the server's
+      # timeout closed it or it failed and was retried with backoff, resumes from the last
+      # resourceVersion (bookmarks keep it fresh). A timed relist would cost the API server a
+      # full list and this process a second copy of the listed page for nothing: no handler
+      # needs an unchanged object re-delivered (a list tells them only what changed).
       # `watch_stream` opens each watch (->(url:, connection:, read_timeout:) { #each, #finish }):
       # a WatchStream unless a spec puts a hand between the informer and the API server.
       class Informer
@@ -28,7 +31,7 @@ module StatsTracker
           @api.plural
         end
 
-        def initialize(api:, handler:, logger:, stop:, namespace: nil, relist_interval: 900, watch_timeout: 300,
+        def initialize(api:, handler:, logger:, stop:, namespace: nil, watch_timeout: 300,
                        read_timeout: 90, backoff: StatsTracker::Backoff.new(base: 0.5, cap: 30), on_watch_event: nil,
                        label_selector: nil, field_selector: nil, watch_stream: WatchStream.method(:new))
           @api = api
@@ -38,7 +41,6 @@ module StatsTracker
           @field_selector = field_selector
           @logger = logger
           @stop = stop
-          @relist_interval = relist_interval
           @watch_timeout = watch_timeout
           @read_timeout = read_timeout
           @backoff = backoff
@@ -59,7 +61,7 @@ module StatsTracker
           @synced
         end
 
-        # How many full lists were made (1 at start; more after 410 Gone or periodic relists).
+        # How many full lists were made (1 at start; one more after each 410 Gone).
         attr_reader :lists
 
         def start
@@ -87,7 +89,6 @@ module StatsTracker
 
           changed, removed = @store.replace(items, version: version)
           @resource_version = @seen_version = version
-          @listed_at = monotonic
           removed.each { |o| @handler.call(:delete, o, nil) }
           changed.each { |o| @handler.call(:upsert, @store.get(Store.key_for(o)), nil) }
           @synced = true
@@ -119,7 +120,7 @@ module StatsTracker
         def run
           until @stop.stopped?
             begin
-              relist if @resource_version.nil? || monotonic - @listed_at >= @relist_interval
+              relist if @resource_version.nil?
               watch
               @failures = 0
             rescue WatchStream::Gone => e
@@ -162,10 +163,6 @@ module StatsTracker
           stream.each { |notice| dispatch(notice) }
         ensure
           @lock.synchronize { @stream = nil }
-        end
-
-        def monotonic
-          Process.clock_gettime(Process::CLOCK_MONOTONIC)
         end
       end
     end
