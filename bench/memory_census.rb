@@ -16,6 +16,8 @@
 #   CENSUS_OPERATOR_LIB=/path/to/other/operator/lib ...   measures another checkout's operator code
 #   CENSUS_RELISTS=5 ...   then forces that many relists of the Leafs and takes the census again,
 #                          printing what grew (RSS, Ruby heap, malloc, object counts)
+#   CENSUS_TRACE=1 ...     records where every object is allocated (slow), and prints the
+#                          allocation sites whose live Hashes and Arrays grew across the relists
 #
 # The census process also holds the page server and the harness, so its RSS is above a lone
 # operator's; the cache and heap figures are the operator's own.
@@ -88,10 +90,12 @@ module Bench
     # so CENSUS_RELISTS measures relists on top of refresh traffic, as in a soak.
     INTERVAL = ENV.fetch("CENSUS_INTERVAL", PROFILE ? "1m" : "1h")
     RELISTS = Integer(ENV.fetch("CENSUS_RELISTS", "0"))
+    TRACE = %w[1 true yes].include?(ENV.fetch("CENSUS_TRACE", "").downcase)
 
     def run
       Bench.log("census: #{LEAFS} Leafs, operator code from #{$LOAD_PATH.first}, load #{Bench.load_average}")
       start
+      ObjectSpace.trace_object_allocations_start if TRACE
       @baseline_rss = Bench.rss_kib
       runtime = start_runtime
       wait_until_refreshed(runtime)
@@ -183,6 +187,7 @@ module Bench
       after = report(runtime, label: "after-#{RELISTS}-relists")
       Bench.log("census: after #{RELISTS} relists (after - before):")
       growth(before, after).each { |key, delta| puts format("  %-40s %+.1f", key, delta) }
+      print_site_growth if TRACE
     end
 
     def growth(before, after, prefix = "")
@@ -198,6 +203,7 @@ module Bench
 
     def report(runtime, label: nil)
       3.times { GC.start(full_mark: true, immediate_sweep: true) }
+      (@sites ||= []) << live_sites if TRACE
       stores = runtime.manager.informers.map(&:store)
       objects = stores.flat_map(&:all)
       cache = deep_memsize(objects)
@@ -228,6 +234,27 @@ module Bench
       name = ["census", LEAFS, File.basename(File.dirname($LOAD_PATH.first, 2)), label].compact.join("-")
       File.write(File.join(TMP_DIR, "#{name}.json"), JSON.pretty_generate(row))
       row
+    end
+
+    # Live Hashes and Arrays by the file:line that allocated them (untraced ones under "?").
+    def live_sites
+      sites = Hash.new(0)
+      [Hash, Array].each do |klass|
+        ObjectSpace.each_object(klass) do |o|
+          file = ObjectSpace.allocation_sourcefile(o)
+          sites["#{klass} #{file ? "#{file.split('/').last(3).join('/')}:#{ObjectSpace.allocation_sourceline(o)}" : '?'}"] += 1
+        end
+      end
+      sites
+    end
+
+    def print_site_growth
+      before, after = @sites.values_at(0, -1)
+      deltas = (before.keys | after.keys).to_h { |site| [site, after[site] - before[site]] }
+      Bench.log("census: live Hashes/Arrays by allocation site, largest changes (after - before):")
+      deltas.sort_by { |_, d| -d.abs }.first(25).each do |site, d|
+        puts format("  %+8d  (%d -> %d)  %s", d, before[site], after[site], site)
+      end
     end
 
     AREAS = {

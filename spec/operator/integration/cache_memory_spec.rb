@@ -82,6 +82,39 @@ RSpec.describe "operator cache memory", kube: true do
     expect(copies).to be_empty
   end
 
+  # The informer thread lives as long as the process: nothing of a list it made may stay
+  # reachable from it once the watch has replaced every listed object, or each relist leaves a
+  # second copy of the cache behind until the thread next raises.
+  it "keeps no listed object alive once the watch has replaced it" do
+    serve_fluxcd(pages)
+    runtime = start_operator(pages, watches: watches)
+    apply_project("fluxcd")
+    wait_project_ready("fluxcd", packages: 22)
+    wait_for("the queue to settle") { runtime.manager.queue.depth.zero? && !runtime.manager.queue.processing? }
+    wait_for("the cache to hold every Leaf as the API server has it") { cache_current?(runtime) }
+
+    lists = informer(runtime, "leaves").lists
+    watches.expire("leaves")
+    wait_for("a relist") { informer(runtime, "leaves").lists > lists }
+    listed = ObjectSpace::WeakMap.new
+    versions = cached_leaves(runtime).to_h do |l|
+      listed[l] = true
+      [l.dig(:metadata, :name), l.dig(:metadata, :resourceVersion)]
+    end
+    expect(versions.size).to eq(22)
+
+    # A label changes every Leaf: the watch brings each one's new version into the cache.
+    kubectl!("label", "--overwrite", "-n", namespace, "leaves.stats-tracker.dev", "--all", "census=relabelled")
+    wait_for("every cached Leaf replaced") do
+      cached_leaves(runtime).none? { |l| versions[l.dig(:metadata, :name)] == l.dig(:metadata, :resourceVersion) }
+    end
+    3.times { GC.start(full_mark: true, immediate_sweep: true) }
+    alive = 0
+    listed.each_key { alive += 1 }
+    # The informer's stack may still point at the last object a notice replaced; the list was 22.
+    expect(alive).to be <= 1
+  end
+
   it "lists in pages, so a large list is never one response" do
     stub_const("StatsTracker::Operator::Kube::ResourceApi::LIST_PAGE", 5)
     serve_fluxcd(pages)

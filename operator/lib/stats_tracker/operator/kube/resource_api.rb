@@ -49,17 +49,24 @@ module StatsTracker
         # Returns [items, resourceVersion], each item passed through `transform` as its page
         # arrives. Listed in pages of LIST_PAGE: a single response for thousands of objects would
         # hold its whole JSON text and parse at once, a peak the heap keeps after the list is done.
+        #
+        # A plain `until`, not `loop do ... return ... end`: a return from inside a block given to
+        # a C method (Kernel#loop) leaves its value in the thread's pending-throw slot, where it
+        # stays reachable until that thread next raises. For the informer thread, which then waits
+        # on its watch for as long as the process runs, that kept every listed object alive after
+        # the watch had replaced it in the cache.
         def list(namespace: nil, label_selector: nil, field_selector: nil, transform: nil)
           items = []
           continue = nil
-          loop do
+          result = nil
+          until result && continue.to_s.empty?
             result = list_page(namespace: namespace, label_selector: label_selector, field_selector: field_selector,
                                continue: continue)
             page = Array(result[:items])
             items.concat(transform ? page.map { |item| transform.call(item) } : page)
             continue = result.dig(:metadata, :continue)
-            return [items, result.dig(:metadata, :resourceVersion)] if continue.nil? || continue.empty?
           end
+          [items, result.dig(:metadata, :resourceVersion)]
         end
 
         def get(name, namespace)
