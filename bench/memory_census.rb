@@ -17,7 +17,7 @@
 #   CENSUS_RELISTS=5 ...   then forces that many relists of the Leafs and takes the census again,
 #                          printing what grew (RSS, Ruby heap, malloc, object counts)
 #   CENSUS_TRACE=1 ...     records where every object is allocated (slow), and prints the
-#                          allocation sites whose live Hashes and Arrays grew across the relists
+#                          allocation sites whose live Hashes, Arrays and Strings grew across the relists
 #
 # The census process also holds the page server and the harness, so its RSS is above a lone
 # operator's; the cache and heap figures are the operator's own.
@@ -236,10 +236,10 @@ module Bench
       row
     end
 
-    # Live Hashes and Arrays by the file:line that allocated them (untraced ones under "?").
+    # Live Hashes, Arrays and Strings by the file:line that allocated them (untraced ones under "?").
     def live_sites
       sites = Hash.new(0)
-      [Hash, Array].each do |klass|
+      [Hash, Array, String].each do |klass|
         ObjectSpace.each_object(klass) do |o|
           file = ObjectSpace.allocation_sourcefile(o)
           sites["#{klass} #{file ? "#{file.split('/').last(3).join('/')}:#{ObjectSpace.allocation_sourceline(o)}" : '?'}"] += 1
@@ -251,7 +251,7 @@ module Bench
     def print_site_growth
       before, after = @sites.values_at(0, -1)
       deltas = (before.keys | after.keys).to_h { |site| [site, after[site] - before[site]] }
-      Bench.log("census: live Hashes/Arrays by allocation site, largest changes (after - before):")
+      Bench.log("census: live Hashes/Arrays/Strings by allocation site, largest changes (after - before):")
       deltas.sort_by { |_, d| -d.abs }.first(25).each do |site, d|
         puts format("  %+8d  (%d -> %d)  %s", d, before[site], after[site], site)
       end
