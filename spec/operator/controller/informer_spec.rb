@@ -65,6 +65,21 @@ RSpec.describe StatsTracker::Operator::Controller::Informer do
     expect(informer.store.keys).to eq(["ns/b"])
     expect(calls).to eq([])
   end
+
+  # A conflict re-read puts the object that replaced a deleted one in the cache before the
+  # watch delivers the deletion of the old one: that deletion must not remove the new object.
+  it "keeps an object re-read into the cache when the deletion of its predecessor arrives" do
+    server.create("leaves", leaf("a", 1))
+    server.reset_watches
+    informer.load(*server.list("leaves"))
+    server.user_delete("leaves", "ns/a")
+    server.create("leaves", leaf("a", 2))
+    informer.store.put(server.resource("leaves").get("a", "ns"))
+    clock.advance(60)
+    deletion = server.deliver_due.find { |_plural, _kind, notice| notice[:type] == "DELETED" }.last
+    informer.dispatch(deletion)
+    expect(informer.store.get("ns/a")&.dig(:spec, :n)).to eq(2)
+  end
 end
 
 # Stand-ins for the informer's watch-loop spec below.

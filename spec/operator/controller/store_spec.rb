@@ -46,3 +46,18 @@ RSpec.describe StatsTracker::Operator::Controller::Store, "ordering" do
     expect(store.get("ns/a").dig(:status, :n)).to eq(:second)
   end
 end
+
+RSpec.describe StatsTracker::Operator::Controller::Store, "deletions" do
+  def obj(uid, rv) = { metadata: { namespace: "ns", name: "a", uid: uid, resourceVersion: rv } }
+
+  # A conflict re-read (or a write response) can bring the object that replaced a deleted one
+  # before the watch delivers the deletion of the old one.
+  it "does not let the deletion of an object remove a newer object of the same name" do
+    store = described_class.new
+    store.put(obj("uid-2", "60"))
+    expect(store.remove(obj("uid-1", "55"))).to be(false)
+    expect(store.get("ns/a").dig(:metadata, :uid)).to eq("uid-2")
+    expect(store.remove(obj("uid-2", "70"))).to be(true)
+    expect(store.get("ns/a")).to be_nil
+  end
+end

@@ -108,7 +108,7 @@ module StatsTracker
             @store.put(object)
             @handler.call(:upsert, @store.get(key), old)
           when "DELETED"
-            @store.delete(Store.key_for(object))
+            @store.remove(object)
             @handler.call(:delete, object, nil)
           end
           @resource_version = version if version

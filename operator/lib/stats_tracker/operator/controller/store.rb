@@ -47,8 +47,19 @@ module StatsTracker
           end
         end
 
-        def delete(key)
-          @lock.synchronize { @objects.delete(key) }
+        # Removes the cached object `object` names, unless the cache holds another object of that
+        # name (another uid) or a version newer than the deletion: what a re-read or a write
+        # response brought in before the watch told of the deletion of its predecessor. Returns
+        # whether it removed anything.
+        def remove(object)
+          key = self.class.key_for(object)
+          @lock.synchronize do
+            cached = @objects[key]
+            next false if cached.nil? || other?(cached, object) || newer?(cached, object)
+
+            @objects.delete(key)
+            true
+          end
         end
 
         def get(key)
@@ -94,6 +105,11 @@ module StatsTracker
 
         def newer?(cached, incoming)
           !cached.nil? && self.class.older?(rv(incoming), rv(cached))
+        end
+
+        def other?(cached, object)
+          uid = object.dig(:metadata, :uid)
+          !uid.nil? && !cached.dig(:metadata, :uid).nil? && cached.dig(:metadata, :uid) != uid
         end
 
         def same_version?(object)
