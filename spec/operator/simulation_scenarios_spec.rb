@@ -17,8 +17,16 @@ RSpec.describe "operator simulation scenarios" do
     takeover && refused && refused > takeover
   end
 
-  known_open = StatsTracker::Simulation::Invariants::KNOWN_OPEN
-  invariants = StatsTracker::Simulation::Invariants::ALL - known_open
+  invariants = StatsTracker::Simulation::Invariants::ALL
+
+  # A write of the deposed leader's that landed after the takeover and was refused because the
+  # object had changed since its sender read it: proof the scenario reached its interleaving.
+  def refused_late_write(run)
+    trace = run.result.trace
+    takeover = trace.index { |line| line =~ /lease: #{run.deposed} -> (?!#{run.deposed})\w+/ }
+    refused = trace.rindex { |line| line =~ /api: \w+ of \w+ \S+ by #{run.deposed} -> 409: based on/ }
+    takeover && refused && refused > takeover
+  end
 
   %i[deposed_leader_drains stalled_renewal].each do |name|
     it "#{name}: the deposed leader's late reconciles write nothing once the other replica leads" do
@@ -28,14 +36,19 @@ RSpec.describe "operator simulation scenarios" do
     end
   end
 
-  # Open (Invariants::KNOWN_OPEN): the fence stops writes from leaving a deposed leader, but not
-  # one that left while it led and is still on its way in. When this starts failing, the hole is
-  # closed: take late_write out of KNOWN_OPEN.
-  it "slow_leader_writes: a write sent while leading can still land after the takeover (late_write, open)" do
-    expect(scenarios.run(:slow_leader_writes, invariants: invariants).result.report).to start_with("seed 1: ok")
-    run = scenarios.run(:slow_leader_writes)
-    expect(run.result.violation&.invariant).to eq(:late_write), run.result.report
-    expect(run.result.violation.message).to match(/by #{run.deposed} \(sent while it led\) reached the API server/)
+  # The fence decides when a write leaves, not when it lands: a write the leader sent while it led
+  # can still be on its way in after the other replica took over. Its resourceVersion
+  # precondition makes the API server refuse it once the new leader (or anyone) wrote the object.
+  it "slow_leader_writes: a write sent while leading that lands after the takeover replaces nothing it did not read" do
+    run = scenarios.run(:slow_leader_writes, invariants: invariants)
+    expect(run.result.report).to start_with("seed 1: ok")
+    expect(refused_late_write(run)).to be(true), run.result.trace.last(80).join("\n")
+  end
+
+  it "slow_leader_writes catches the lost update when the API server ignores resourceVersion preconditions" do
+    run = scenarios.run(:slow_leader_writes, invariants: invariants, preconditions: false)
+    expect(run.result.violation&.invariant).to eq(:lost_update), run.result.report
+    expect(run.result.violation.message).to match(/by #{run.deposed} \(sent while it led\) based on resourceVersion/)
   end
 
   it "replays a scenario from rake, as the README says" do

@@ -16,10 +16,17 @@ RSpec.describe StatsTracker::Operator::Controller::OutcomeHandler do
   end
   let(:pauses) { [] }
   let(:written) { [] }
+  let(:metrics) do
+    StatsTracker::Operator::Controller::Metrics.new.tap do |m|
+      StatsTracker::Operator::Controller::WriteConflicts.register_metrics(m)
+    end
+  end
   let(:handler) do
+    logger = StatsTracker::Operator::Log.new(io: StringIO.new)
     described_class.new(api: server.resource("leaves"), store: store, queue: queue, events: server.events,
-                        logger: StatsTracker::Operator::Log.new(io: StringIO.new), kind: :leaf,
-                        on_rate_limited: ->(s) { pauses << s }, on_written: ->(o) { written << o })
+                        logger: logger, kind: :leaf, on_rate_limited: ->(s) { pauses << s },
+                        conflicts: StatsTracker::Operator::Controller::WriteConflicts.new(metrics: metrics, logger: logger),
+                        on_written: ->(o) { written << o })
   end
   let(:key) { StatsTracker::Operator::Controller::ObjectKey.new(:leaf, "ns", "a") }
   let(:leaf) do
@@ -36,11 +43,33 @@ RSpec.describe StatsTracker::Operator::Controller::OutcomeHandler do
     expect(written.size).to eq(1)
   end
 
-  it "queues a user change it first sees in the response to its own write" do
+  it "writes on condition that the object is still the version read" do
+    handler.write_status(leaf, { downloadCount: 5 })
+    expect(server.writes[%w[leaves ns/a]].size).to eq(1)
+    server.apply_status("leaves", "a", "ns", { downloadCount: 7 })
+    expect(handler.write_status(leaf, { downloadCount: 6 })).to be_nil
+    expect(server.get("leaves", "ns/a").dig(:status, :downloadCount)).to eq(7)
+  end
+
+  # Someone wrote the object since it was read (here a user's requestedAt, unseen by the cache):
+  # the status is not forced over it; the object is re-read and decided again, and the conflict
+  # is counted, not failed.
+  it "on a conflict, re-reads the object into the cache and queues it, losing nothing" do
     cached = leaf
     server.annotate("leaves", "ns/a", StatsTracker::Operator::Reconcilers::Schedule::REQUESTED_AT, "t1")
-    handler.write_status(cached, { downloadCount: 5 })
+    expect(handler.write_status(cached, { downloadCount: 5 })).to be_nil
+    expect(server.get("leaves", "ns/a").dig(:metadata, :annotations).values).to eq(["t1"])
+    expect(store.get("ns/a").dig(:metadata, :resourceVersion)).to eq(server.get("leaves", "ns/a").dig(:metadata, :resourceVersion))
     expect(queue.get(timeout: 0)).to eq(key)
+    expect(metrics.value("stats_tracker_write_conflicts_total", resource: "leaves")).to eq(1)
+    expect(queue.failures(key)).to eq(0)
+  end
+
+  it "tells the owner when the re-read object carries another writer's status" do
+    cached = leaf
+    server.apply_status("leaves", "a", "ns", { downloadCount: 7 })
+    handler.write_status(cached, { downloadCount: 5 })
+    expect(written.map { |o| o.dig(:status, :downloadCount) }).to eq([7])
   end
 
   it "pauses GitHub on a 429 without Retry-After too" do

@@ -8,7 +8,8 @@ module StatsTracker
     class Crash < Exception; end # rubocop:disable Lint/InheritException
 
     # An in-memory API server: objects with uids, generations and resourceVersions, server-side
-    # apply of the fields the operator owns, owner-reference garbage collection, and one watch
+    # apply of the fields the operator owns with resourceVersion and uid preconditions refused
+    # with 409 as the real one refuses them, owner-reference garbage collection, and one watch
     # stream per kind whose notices arrive after a simulated latency (or never, when a watch is
     # dropped: the informer then relists). Writes can be made to fail. It also holds the one
     # Lease two replicas elect a leader on, can answer a relist from a lagging replica of its
@@ -49,6 +50,7 @@ module StatsTracker
         @lease_faults = {}
         @replica_slow = {}
         @lost_responses = 0
+        @preconditions = true
       end
 
       def resource(plural)
@@ -75,39 +77,59 @@ module StatsTracker
         [all(plural).map { |o| copy(o) }, @rv.to_s]
       end
 
-      def apply_status(plural, name, namespace, status, by: nil)
+      # base: the resourceVersion the writer read, sent as a precondition (as server-side apply
+      # takes metadata.resourceVersion); nil sends none.
+      def apply_status(plural, name, namespace, status, base: nil, by: nil)
         key = "#{namespace}/#{name}"
         object = get(plural, key) or raise Kubeclient::ResourceNotFoundError.new(404, "#{plural} #{key} not found", nil)
         fail_write!(plural, key, "status")
-        written(by, "status", plural, key)
-        commit(plural, key, object.merge(status: copy(status)), "MODIFIED")
+        precondition!(object, base, "status", by)
+        changed = object.merge(status: copy(status))
+        written(by, "status", plural, key, base: base, replaces: changed == object ? nil : object)
+        return copy(object) if changed == object
+
+        commit(plural, key, changed, "MODIFIED")
       end
 
+      # As server-side apply: a resourceVersion in the body is a precondition on an existing
+      # object, and ignored when there is none (apply has no "must not exist" precondition); an
+      # apply that changes nothing is no new version.
       def apply(plural, body, by: nil)
         meta = body[:metadata]
         key = "#{meta[:namespace]}/#{meta[:name]}"
         fail_write!(plural, key, "apply")
-        written(by, "apply", plural, key)
         existing = get(plural, key)
-        return commit(plural, key, create_body(body), "ADDED") unless existing
+        precondition!(existing, meta[:resourceVersion], "apply", by) if existing
+        unless existing
+          written(by, "apply", plural, key, base: meta[:resourceVersion], replaces: nil)
+          return commit(plural, key, create_body(body), "ADDED")
+        end
 
-        spec = (existing[:spec] || {}).merge(body[:spec] || {})
-        generation = existing.dig(:metadata, :generation) + (spec == existing[:spec] ? 0 : 1)
-        metadata = existing[:metadata].merge(labels: (existing.dig(:metadata, :labels) || {}).merge(meta[:labels] || {}),
-                                             ownerReferences: meta[:ownerReferences], generation: generation)
-        commit(plural, key, existing.merge(metadata: metadata, spec: spec), "MODIFIED")
+        changed = applied(existing, body)
+        written(by, "apply", plural, key, base: meta[:resourceVersion], replaces: changed == existing ? nil : existing)
+        return copy(existing) if changed == existing
+
+        commit(plural, key, changed, "MODIFIED")
       end
 
-      def delete(plural, name, namespace, uid, by: nil)
+      # preconditions: { uid:, resourceVersion: }, each checked when given.
+      def delete(plural, name, namespace, preconditions = {}, by: nil)
         key = "#{namespace}/#{name}"
         object = get(plural, key) or raise Kubeclient::ResourceNotFoundError.new(404, "#{plural} #{key} not found", nil)
         fail_write!(plural, key, "delete")
+        uid = preconditions[:uid]
         raise Kubeclient::HttpError.new(409, "uid precondition failed", nil) if uid && object.dig(:metadata, :uid) != uid
 
-        @on_write&.call(by, "delete", plural, key)
-
+        precondition!(object, preconditions[:resourceVersion], "delete", by)
+        written(by, "delete", plural, key, base: preconditions[:resourceVersion], replaces: object, count: false)
         @deletions << { at: @clock.now, plural: plural, key: key, object: object, by: :operator }
         remove(plural, key)
+      end
+
+      # Whether the server refuses a write whose resourceVersion precondition no longer holds, as
+      # the real one does (on by default; off only to show what the invariants catch without).
+      def enforce_preconditions(enabled)
+        @preconditions = enabled
       end
 
       # --- the user's and the cluster's own changes ----------------------------------------
@@ -324,9 +346,29 @@ module StatsTracker
 
       private
 
-      def written(by, what, plural, key)
-        @writes[[plural, key]] << @clock.now
-        @on_write&.call(by, what, plural, key)
+      # replaces: the stored version the write changes (nil when it changes nothing); the
+      # invariants check it is the one the writer read. Deletes are not counted as writes.
+      def written(by, what, plural, key, base:, replaces:, count: true)
+        @writes[[plural, key]] << @clock.now if count
+        @on_write&.call(by, what, plural, key, base: base, replaces: replaces)
+      end
+
+      def precondition!(object, base, what, by)
+        return if base.nil? || !@preconditions || object.dig(:metadata, :resourceVersion) == base
+
+        @trace.call("api: #{what} of #{object[:kind]} #{object.dig(:metadata, :name)} by #{by&.identity || 'the operator'} " \
+                    "-> 409: based on resourceVersion #{base}, now #{object.dig(:metadata, :resourceVersion)}")
+        raise Kubeclient::HttpError.new(409, "the object has been modified; please apply your changes to the " \
+                                             "latest version and try again", nil)
+      end
+
+      def applied(existing, body)
+        meta = body[:metadata]
+        spec = (existing[:spec] || {}).merge(body[:spec] || {})
+        generation = existing.dig(:metadata, :generation) + (spec == existing[:spec] ? 0 : 1)
+        metadata = existing[:metadata].merge(labels: (existing.dig(:metadata, :labels) || {}).merge(meta[:labels] || {}),
+                                             ownerReferences: meta[:ownerReferences], generation: generation)
+        existing.merge(metadata: metadata, spec: spec)
       end
 
       def lease_commit(body)
@@ -445,16 +487,23 @@ module StatsTracker
           [namespace ? items.select { |o| o.dig(:metadata, :namespace) == namespace } : items, rv]
         end
 
-        def apply_status(name:, namespace:, status:, force: true) # rubocop:disable Lint/UnusedMethodArgument
-          request(:apply_status) { |sender| @server.apply_status(@plural, name, namespace, status, by: sender) }
+        def get(name, namespace)
+          request(:get) { @server.get(@plural, "#{namespace}/#{name}")&.then { |o| Marshal.load(Marshal.dump(o)) } }
+        end
+
+        def apply_status(name:, namespace:, status:, resource_version: nil, force: true) # rubocop:disable Lint/UnusedMethodArgument
+          request(:apply_status) do |sender|
+            @server.apply_status(@plural, name, namespace, status, base: resource_version, by: sender)
+          end
         end
 
         def apply(body, force: true) # rubocop:disable Lint/UnusedMethodArgument
           request(:apply) { |sender| @server.apply(@plural, body, by: sender) }
         end
 
-        def delete(name, namespace, uid: nil)
-          request(:delete) { |sender| @server.delete(@plural, name, namespace, uid, by: sender) }
+        def delete(name, namespace, uid: nil, resource_version: nil)
+          preconditions = { uid: uid, resourceVersion: resource_version }.compact
+          request(:delete) { |sender| @server.delete(@plural, name, namespace, preconditions, by: sender) }
         end
 
         private
@@ -468,7 +517,7 @@ module StatsTracker
           timed_out! if inbound >= @timeout && Wait.for(@timeout)
           Wait.for(inbound)
           result = yield sender
-          connection_reset! if verb != :list && @server.response_lost?
+          connection_reset! if Operator::Kube::WriteFence::WRITES.include?(verb) && @server.response_lost?
           outbound = @server.request_delay(@identity)
           timed_out! if inbound + outbound >= @timeout && Wait.for(@timeout - inbound)
           Wait.for(outbound)

@@ -16,12 +16,7 @@ module StatsTracker
     # end). Bounds are in simulated seconds.
     class Invariants
       ALL = %i[retry_bound request_bound deletion_rule one_worker github_budget cache_order convergence
-               write_rate one_leader takeover late_write].freeze
-      # Invariants known to fail, left out of the fixed seeds until fixed. late_write: a write that
-      # left a replica while it led can reach the API server after another replica leads (its
-      # requests were slow), and overwrite what the new leader wrote. The fence decides when a
-      # write leaves, not when it lands; Kubernetes offers no fencing token to close this.
-      KNOWN_OPEN = %i[late_write].freeze
+               write_rate one_leader takeover lost_update].freeze
       # Slowest backoff of a raised reconcile (Runtime's Backoff cap; a failed read's is a
       # fraction of its interval), longest Retry-After the simulated GitHub sends.
       BACKOFF_CAP = 300.0
@@ -66,28 +61,16 @@ module StatsTracker
         @gone[replica] = {}
       end
 
-      # A write reached the API server from replica `identity` (nil: the lone operator). The fence
-      # let it out while its sender led; it must still be the only one that leads when it lands.
-      # This runs inside the operator's own call, whose rescue would swallow the Violation, so it
-      # is also kept and raised again after the step.
-      # one_leader: a write the fence should have stopped (its sender did not lead when it left);
-      # late_write: one that left in time and landed late.
-      def written(sender, what, plural, key)
-        identity = sender&.identity
-        invariant = sender&.leading ? :late_write : :one_leader
-        return unless identity && enabled?(invariant)
-
-        holder = server.lease_holder
-        others = @world.replicas.select { |r| r.identity != identity && r.leader? }.map(&:identity)
-        return if others.empty? && (holder.nil? || holder == identity)
-
-        raise @found ||= Violation.new(invariant, "#{what} of #{plural} #{key} by #{identity} " \
-                                                  "(#{sender.leading ? 'sent while it led' : 'sent while it did not lead'}) " \
-                                                  "reached the API server at t=#{now.round(2)} while the lease is " \
-                                                  "#{holder || 'free'} and " \
-                                                  "#{others.empty? ? 'no other replica' : others.join(', ')} leads")
+      # A write reached the API server from `sender` (its identity nil: the lone operator), based
+      # on the resourceVersion `base` it read (nil: it read none, a create), and changes the stored
+      # version `replaces` (nil: it changes nothing). This runs inside the operator's own call,
+      # whose rescue would swallow the Violation, so it is also kept and raised again after the step.
+      def written(sender, what, plural, key, base: nil, replaces: nil)
+        check_lost_update(sender, what, plural, key, base, replaces) if enabled?(:lost_update)
+        check_fenced(sender, what, plural, key) if enabled?(:one_leader) && sender&.identity && !sender.leading
       end
 
+      # step: what the world just did; only delivering, working and waking change a cache.
       # step: what the world just did; only delivering, working and waking change a cache.
       def after_step(step = nil)
         raise @found if @found
@@ -117,6 +100,43 @@ module StatsTracker
 
       def now
         @world.clock.now
+      end
+
+      # No lost update: a write may only replace the version its sender read. This is what the
+      # resourceVersion precondition guarantees, whoever sends the write and whenever it lands.
+      # It is also all that matters about a deposed leader's write that lands late: if the object
+      # is unchanged since its sender read it, the new leader has not written it (nor has anyone
+      # else), so the write replaces nothing another replica decided; it is as if it had landed
+      # before the takeover. If the object changed, the API server refuses it (409).
+      def check_lost_update(sender, what, plural, key, base, replaces)
+        return if replaces.nil?
+
+        current = replaces.dig(:metadata, :resourceVersion)
+        return if base == current
+
+        by = if sender&.identity
+               "#{sender.identity} (#{sender.leading ? 'sent while it led' : 'sent while it did not lead'})"
+             else
+               "the operator"
+             end
+        raise @found ||= Violation.new(:lost_update, "#{what} of #{plural} #{key} by #{by} " \
+                                                     "based on #{base ? "resourceVersion #{base}" : 'no read'} replaced " \
+                                                     "resourceVersion #{current} at t=#{now.round(2)}; " \
+                                                     "lease #{server.lease_holder || 'free'}")
+      end
+
+      # A write that left a replica that did not count itself leader (the fence should have
+      # stopped it) must not land while another replica leads or holds the lease.
+      def check_fenced(sender, what, plural, key)
+        identity = sender.identity
+        holder = server.lease_holder
+        others = @world.replicas.select { |r| r.identity != identity && r.leader? }.map(&:identity)
+        return if others.empty? && (holder.nil? || holder == identity)
+
+        raise @found ||= Violation.new(:one_leader, "#{what} of #{plural} #{key} by #{identity} " \
+                                                    "(sent while it did not lead) reached the API server at " \
+                                                    "t=#{now.round(2)} while the lease is #{holder || 'free'} and " \
+                                                    "#{others.empty? ? 'no other replica' : others.join(', ')} leads")
       end
 
       def server

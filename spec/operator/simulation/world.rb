@@ -72,8 +72,10 @@ module StatsTracker
       end
 
       # script: a Script whose steps replace the random faults (two replicas, nothing else strikes).
+      # preconditions: false makes the API server ignore resourceVersion preconditions (to show
+      # the lost_update invariant catches what they prevent).
       def initialize(seed:, fault_hours: 3.0, converge_seconds: 5400, faults: FAULTS,
-                     invariants: Invariants::ALL, script: nil, fence_permits: :leader?.to_proc)
+                     invariants: Invariants::ALL, script: nil, fence_permits: :leader?.to_proc, preconditions: true)
         @seed = seed
         @script = script
         @fence_permits = fence_permits
@@ -85,6 +87,7 @@ module StatsTracker
         @clock = Clock.new
         trace = ->(line) { @trace << format("%9.2f %s", @clock.now, line) }
         @server = ApiServer.new(clock: @clock, random: @random, trace: trace)
+        @server.enforce_preconditions(preconditions)
         @github = Github.new(clock: @clock, random: @random, trace: trace)
         @github_rate = 1.0
         @github_burst = 5

@@ -3,6 +3,7 @@
 require_relative "leaf_controller"
 require_relative "project_controller"
 require_relative "controller/kind_controller"
+require_relative "controller/write_conflicts"
 require_relative "reconcilers/leaf"
 require_relative "reconcilers/project"
 
@@ -20,6 +21,7 @@ module StatsTracker
       # tokens and the pause for versions pages).
       def initialize(apis:, stores:, queue:, events:, metrics:, logger:, world:, on_rate_limited:,
                      leaf_world: {})
+        Controller::WriteConflicts.register_metrics(metrics)
         @project = Controller::KindController.new(ProjectController::KIND, plural: "projects", store: stores.fetch(:projects))
                                              .owns("leaves", delay: ProjectController::AGGREGATE_DELAY)
         @leaf = Controller::KindController.new(LeafController::KIND, plural: "leaves", store: stores.fetch(:leaves))

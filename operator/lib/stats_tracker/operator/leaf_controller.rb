@@ -5,6 +5,7 @@ require_relative "duration"
 require_relative "reconcilers/schedule"
 require_relative "controller/store"
 require_relative "controller/outcome_handler"
+require_relative "controller/write_conflicts"
 
 module StatsTracker
   module Operator
@@ -28,6 +29,8 @@ module StatsTracker
         # Project is told here.
         @outcomes = Controller::OutcomeHandler.new(api: api, store: store, queue: queue, events: events, logger: logger,
                                                    kind: KIND, on_rate_limited: on_rate_limited,
+                                                   conflicts: Controller::WriteConflicts.new(metrics: metrics,
+                                                                                             logger: logger),
                                                    on_written: on_leaf_changed)
       end
 
@@ -40,12 +43,22 @@ module StatsTracker
       # One reconcile of a cached Leaf (KindController hands it over).
       def reconcile(key, leaf)
         outcome = @reconciler.reconcile(leaf)
-        leaf = @outcomes.write_status(leaf, outcome.status)
-        record(leaf, outcome)
-        @outcomes.schedule(key, leaf, outcome)
+        written = @outcomes.write_status(leaf, outcome.status)
+        return conflicted(leaf) unless written
+
+        record(written, outcome)
+        @outcomes.schedule(key, written, outcome)
       end
 
       private
+
+      # The status was not written (the Leaf changed since it was read) and the Leaf is queued
+      # again. The page's ETag goes: it belongs to a count that was never stored, and a 304 for it
+      # would make the next read keep the count the status has now.
+      def conflicted(leaf)
+        @reconciler.forget(leaf.dig(:metadata, :uid))
+        :conflict
+      end
 
       def record(leaf, outcome)
         record_metrics(leaf, outcome)

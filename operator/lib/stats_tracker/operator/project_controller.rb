@@ -4,6 +4,7 @@ require_relative "status_diff"
 require_relative "reconcilers/schedule"
 require_relative "controller/store"
 require_relative "controller/outcome_handler"
+require_relative "controller/write_conflicts"
 require_relative "kube/errors"
 
 module StatsTracker
@@ -27,8 +28,9 @@ module StatsTracker
         @queue = queue
         @metrics = metrics
         @logger = logger
+        @conflicts = Controller::WriteConflicts.new(metrics: metrics, logger: logger)
         @outcomes = Controller::OutcomeHandler.new(api: api, store: store, queue: queue, events: events, logger: logger,
-                                                   kind: KIND, on_rate_limited: on_rate_limited)
+                                                   kind: KIND, on_rate_limited: on_rate_limited, conflicts: @conflicts)
         @desired = {}
         @lock = Mutex.new
       end
@@ -44,9 +46,12 @@ module StatsTracker
       def reconcile(key, project)
         plan = @reconciler.reconcile(project, owned_leaves: owned_leaves(project), taken_names: taken_names(project),
                                               listing_held: listing_held?(key))
-        sync_leaves(project, plan.desired_leaves, plan.deletions)
+        # A Leaf that changed since it was read is re-read; the Project is decided again from
+        # there, before its status can say its Leafs are in place.
+        return conflicted(key) unless sync_leaves(project, plan.desired_leaves, plan.deletions)
+
         outcome = plan.outcome
-        project = @outcomes.write_status(project, outcome.status)
+        project = @outcomes.write_status(project, outcome.status) or return :conflict
         @outcomes.record(project, outcome)
         @outcomes.schedule(key, project, outcome)
       end
@@ -77,38 +82,60 @@ module StatsTracker
         Array(leaf.dig(:metadata, :ownerReferences)).find { |ref| ref[:controller] }
       end
 
+      def conflicted(key)
+        @queue.add(key)
+        :conflict
+      end
+
       # desired nil = the listing was not read this time: re-apply the last known set, so a Leaf
-      # deleted by hand comes back without a GitHub request.
+      # deleted by hand comes back without a GitHub request. Returns false when a Leaf had
+      # changed since it was read (a conflict): it has been re-read, and the rest were still done.
       def sync_leaves(project, desired, deletions)
         uid = project.dig(:metadata, :uid)
+        in_place = true
         if desired
           @lock.synchronize { @desired[uid] = desired }
-          delete_unlisted(project, deletions)
+          in_place = delete_unlisted(project, deletions)
         else
           desired = @lock.synchronize { @desired[uid] }
-          return unless desired
+          return true unless desired
         end
         # One Leaf the API server refuses must not keep the others from being applied.
-        errors = desired.each_value.filter_map do |body|
+        results = desired.each_value.map do |body|
           apply_leaf(body)
-          nil
         rescue StandardError => e
           e
         end
+        errors = results.grep(StandardError)
         raise errors.first unless errors.empty?
+
+        in_place && !results.include?(:conflict)
       end
 
+      # An existing Leaf is applied on condition that it is the version read (its
+      # resourceVersion); a new one goes without (server-side apply has no precondition for an
+      # object that does not exist yet).
       def apply_leaf(body)
         meta = body[:metadata]
         existing = @leaf_store.get("#{meta[:namespace]}/#{meta[:name]}")
-        return if existing && same_leaf?(existing, body)
+        return :unchanged if existing && same_leaf?(existing, body)
 
-        written = @leaf_api.apply(StatusDiff.compact(body), force: true)
+        version = existing&.dig(:metadata, :resourceVersion)
+        applied = StatusDiff.compact(body)
+        applied = applied.merge(metadata: applied[:metadata].merge(resourceVersion: version)) if version
+        @leaf_api.apply(applied, force: true)
         @logger.info("leaf applied", leaf: "#{meta[:namespace]}/#{meta[:name]}", package: body.dig(:spec, :package))
-        written
+        :applied
       rescue StandardError => e
+        return leaf_conflict(existing, "apply") if existing && Controller::WriteConflicts.conflict?(e)
+
         @logger.warn("leaf apply failed", leaf: meta[:name], error: Kube::Errors.describe(e))
         raise
+      end
+
+      def leaf_conflict(leaf, what)
+        @conflicts.refresh(api: @leaf_api, store: @leaf_store, object: leaf, what: what)
+        :conflict
       end
 
       def same_leaf?(existing, body)
@@ -119,14 +146,38 @@ module StatsTracker
           (existing.dig(:metadata, :labels) || {}).slice(*body.dig(:metadata, :labels).keys) == body.dig(:metadata, :labels)
       end
 
+      # Returns false when a Leaf to delete kept changing under the delete.
       def delete_unlisted(project, deletions)
-        owned_leaves(project).each do |leaf|
-          name = leaf.dig(:metadata, :name)
-          next unless deletions.include?(name)
+        owned_leaves(project).map do |leaf|
+          next true unless deletions.include?(leaf.dig(:metadata, :name))
 
-          @leaf_api.delete(name, leaf.dig(:metadata, :namespace), uid: leaf.dig(:metadata, :uid))
-          @logger.info("leaf deleted: package no longer listed", leaf: name, package: leaf.dig(:spec, :package))
-        end
+          delete_leaf(project, leaf)
+        end.all?
+      end
+
+      # Deleted on condition that it is the version read. The decision rests on the listing and
+      # on the Project controlling the Leaf, not on the Leaf's status, so after a conflict (most
+      # often the Leaf's own status write) it is made once more on the re-read Leaf: the same
+      # object, still this Project's.
+      def delete_leaf(project, leaf, attempts: 2)
+        name = leaf.dig(:metadata, :name)
+        @leaf_api.delete(name, leaf.dig(:metadata, :namespace), uid: leaf.dig(:metadata, :uid),
+                                                                resource_version: leaf.dig(:metadata, :resourceVersion))
+        @logger.info("leaf deleted: package no longer listed", leaf: name, package: leaf.dig(:spec, :package))
+        true
+      rescue Kubeclient::HttpError => e
+        raise unless Controller::WriteConflicts.conflict?(e)
+
+        fresh = @conflicts.refresh(api: @leaf_api, store: @leaf_store, object: leaf, what: "delete")
+        return true if fresh.nil? # gone already
+        return false unless attempts > 1 && still_ours?(fresh, leaf, project)
+
+        delete_leaf(project, fresh, attempts: attempts - 1)
+      end
+
+      def still_ours?(fresh, leaf, project)
+        fresh.dig(:metadata, :uid) == leaf.dig(:metadata, :uid) &&
+          controller_ref(fresh)&.dig(:uid) == project.dig(:metadata, :uid)
       end
     end
   end

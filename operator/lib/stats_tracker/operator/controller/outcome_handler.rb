@@ -2,9 +2,9 @@
 
 require_relative "store"
 require_relative "object_key"
+require_relative "write_conflicts"
 require_relative "../duration"
 require_relative "../status_diff"
-require_relative "../reconcilers/schedule"
 
 module StatsTracker
   module Operator
@@ -20,9 +20,12 @@ module StatsTracker
         BACKOFF_CAP_FRACTION = 0.25
 
         # kind: the ObjectKey kind of the objects it handles. on_written: called with each object
-        # a status write returned (the Leaf controller tells the Project that owns it).
-        def initialize(api:, store:, queue:, events:, logger:, kind:, on_rate_limited:, on_written: ->(_object) {})
+        # a status write returned (the Leaf controller tells the Project that owns it), and with
+        # one re-read after a conflict whose status another writer changed.
+        def initialize(api:, store:, queue:, events:, logger:, kind:, on_rate_limited:, conflicts:,
+                       on_written: ->(_object) {})
           @api = api
+          @conflicts = conflicts
           @store = store
           @queue = queue
           @events = events
@@ -32,20 +35,24 @@ module StatsTracker
           @on_written = on_written
         end
 
-        # Returns the object as now cached.
+        # Writes the status computed from `object`, on condition that the object is still the
+        # version read (its resourceVersion). Returns the object as now cached, or nil when the
+        # API server refused the write because the object changed since (409): then it has been
+        # re-read into the cache and queued to be decided again, and nothing else is to be done
+        # with this outcome.
         def write_status(object, status)
           return object unless status && StatusDiff.changed?(object[:status], status)
 
           meta = object[:metadata]
-          written = @api.apply_status(name: meta[:name], namespace: meta[:namespace], status: StatusDiff.compact(status))
+          written = @api.apply_status(name: meta[:name], namespace: meta[:namespace], status: StatusDiff.compact(status),
+                                      resource_version: meta[:resourceVersion])
           @store.put(written)
           @on_written.call(written)
-          # The response is the object as the server has it now. A requestedAt or spec edit made
-          # since `object` was read is in it, and its watch event will find the cache already
-          # holding it, so the event handler would not see the change: queue it here.
-          key = ObjectKey.for(@kind, written)
-          @queue.add(key) if Reconcilers::Schedule.changed_by_user?(written, object)
-          @store.get(key.store_key) || written
+          @store.get(Store.key_for(written)) || written
+        rescue Kubeclient::HttpError => e
+          raise unless WriteConflicts.conflict?(e)
+
+          conflicted(object)
         end
 
         def record(object, outcome)
@@ -71,6 +78,17 @@ module StatsTracker
         end
 
         private
+
+        # The re-read object's watch event will find the cache already holding it, so its event
+        # handlers would not see a user's change or another writer's status: say so here.
+        def conflicted(object)
+          fresh = @conflicts.refresh(api: @api, store: @store, object: object, what: "status")
+          return nil unless fresh
+
+          @queue.add(ObjectKey.for(@kind, fresh))
+          @on_written.call(fresh) if fresh[:status] != object[:status]
+          nil
+        end
 
         # Waiting for GitHub is neither a success nor a failure: a pending retry and the failure
         # count stay as they are.

@@ -86,8 +86,11 @@ module StatsTracker
           call(:update, Net::HTTP::Put, resource_path(meta.fetch(:name), meta[:namespace], nil), body: JSON.generate(body))
         end
 
-        def delete(name, namespace, uid: nil)
-          options = uid ? { preconditions: { uid: uid }, propagationPolicy: "Background" } : nil
+        # uid and resource_version, when given, are preconditions: the API server answers 409
+        # instead of deleting another object of that name, or a version that was not read.
+        def delete(name, namespace, uid: nil, resource_version: nil)
+          preconditions = { uid: uid, resourceVersion: resource_version }.compact
+          options = preconditions.empty? ? nil : { preconditions: preconditions, propagationPolicy: "Background" }
           call(:delete, Net::HTTP::Delete, resource_path(name, namespace, nil), body: options && JSON.generate(options))
           true
         rescue Kubeclient::ResourceNotFoundError
@@ -96,6 +99,8 @@ module StatsTracker
 
         # Server-side apply of `body` (a Hash: apiVersion/kind are filled in). With subresource
         # "status" only the status is applied; the field manager then owns exactly what it sent.
+        # A metadata.resourceVersion in `body` is a precondition on an existing object (409 when
+        # it changed since); apply offers none for an object that does not exist yet.
         def apply(body, subresource: nil, force: true)
           meta = body.fetch(:metadata)
           path = resource_path(meta.fetch(:name), meta[:namespace], subresource)
@@ -105,8 +110,10 @@ module StatsTracker
                body: JSON.generate(payload), content_type: APPLY_TYPE)
         end
 
-        def apply_status(name:, namespace:, status:, force: true)
-          apply({ metadata: { name: name, namespace: namespace }, status: status }, subresource: "status", force: force)
+        # resource_version: the version the status was computed from, as a precondition.
+        def apply_status(name:, namespace:, status:, resource_version: nil, force: true)
+          metadata = { name: name, namespace: namespace, resourceVersion: resource_version }.compact
+          apply({ metadata: metadata, status: status }, subresource: "status", force: force)
         end
 
         def watch_url(namespace:, resource_version:, timeout_seconds:, label_selector: nil, field_selector: nil)

@@ -1,0 +1,87 @@
+# frozen_string_literal: true
+
+require_relative "../simulation/world"
+
+# The Project controller's Leaf applies and deletes carry the resourceVersion they were decided
+# on, scripted on the simulated clock and API server with the real queue, informers, controllers
+# and reconcilers. The Leaf cache is made to lag the API server by one write (another worker's or
+# another replica's status write the watch has not brought yet).
+RSpec.describe "Project Leaf writes on condition of the version read" do
+  sim = StatsTracker::Simulation
+
+  let(:clock) { sim::Clock.new }
+  let(:trace) { [] }
+  let(:random) { Random.new(5) }
+  let(:server) { sim::ApiServer.new(clock: clock, random: random, trace: ->(line) { trace << line }) }
+  let(:github) { sim::Github.new(clock: clock, random: random, trace: ->(line) { trace << line }) }
+  let(:operator) do
+    sim::OperatorUnderTest.new(server: server, github: github, clock: clock, random: random, github_rate: 10,
+                               github_burst: 10)
+  end
+
+  # The operator's writes that replaced a version other than the one they were based on (the
+  # lost_update invariant).
+  let(:lost) { [] }
+
+  before do
+    server.on_write = lambda do |by, what, _plural, key, base:, replaces:|
+      lost << "#{what} #{key}" if by && replaces && replaces.dig(:metadata, :resourceVersion) != base
+    end
+    github.add_owner("acme", %w[a b c])
+    server.create("projects", { apiVersion: sim::ApiServer::GROUP_VERSION, kind: "Project",
+                                metadata: { name: "apps", namespace: "ns" }, spec: { owner: "acme", interval: "1h" } })
+    operator.informers.each { |plural, informer| informer.load(*server.list(plural)) }
+    run_for(30)
+  end
+
+  def run_for(seconds)
+    deadline = clock.now + seconds
+    while clock.now < deadline
+      server.deliver_due.each do |plural, kind, payload|
+        kind == :list ? operator.informers.fetch(plural).load(*payload) : operator.informers.fetch(plural).dispatch(payload)
+      end
+      while (k = operator.queue.get(timeout: 0))
+        operator.reconcile(k)
+        operator.queue.done(k)
+      end
+      clock.advance(0.25)
+    end
+  end
+
+  # Another writer changes the Leaf's status; the cache still holds the version before.
+  def write_elsewhere_unseen(name, count)
+    store = operator.store("leaves")
+    stale = store.get("ns/#{name}")
+    server.apply_status("leaves", name, "ns", stale[:status].merge(downloadCount: count))
+    run_for(2)
+    store.remove(store.get("ns/#{name}"))
+    store.put(stale)
+  end
+
+  def request(token)
+    server.annotate("projects", "ns/apps", StatsTracker::Operator::Reconcilers::Schedule::REQUESTED_AT, token)
+    run_for(5)
+  end
+
+  it "deletes an unlisted Leaf that changed since it was read only after reading it again" do
+    github.unlist_package("acme", "c")
+    request("t1")
+    expect(server.get("leaves", "ns/apps-c")).not_to be_nil # one complete listing without it is not enough
+    write_elsewhere_unseen("apps-c", 77)
+    request("t2")
+    expect(lost).to eq([])
+    expect(trace).to include(a_string_matching(/delete of Leaf apps-c by the operator -> 409/))
+    expect(server.get("leaves", "ns/apps-c")).to be_nil
+    expect(server.deletions.map { |d| [d[:key], d[:object].dig(:status, :downloadCount)] }).to eq([["ns/apps-c", 77]])
+  end
+
+  it "applies a changed Leaf over another writer's version only after reading it again" do
+    write_elsewhere_unseen("apps-a", 99)
+    server.edit_spec("projects", "ns/apps", interval: "2h")
+    run_for(10)
+    expect(lost).to eq([])
+    expect(trace).to include(a_string_matching(/apply of Leaf apps-a by the operator -> 409/))
+    expect(server.get("leaves", "ns/apps-a").dig(:spec, :interval)).to eq("2h")
+    expect(server.get("projects", "ns/apps").dig(:status, :observedGeneration)).to eq(2)
+  end
+end
