@@ -75,6 +75,24 @@ RSpec.describe "Project Leaf writes on condition of the version read" do
     expect(server.deletions.map { |d| [d[:key], d[:object].dig(:status, :downloadCount)] }).to eq([["ns/apps-c", 77]])
   end
 
+  # Here the Leaf that exists is not this Project's (no controller reference): read first, its
+  # name counts as taken, and the Project's Leaf gets a suffixed name instead of taking it over.
+  it "creates a Leaf only if it does not exist: one created meanwhile, unseen by the cache, is read first" do
+    github.list_package("acme", "d")
+    other = server.apply("leaves", { apiVersion: sim::ApiServer::GROUP_VERSION, kind: "Leaf",
+                                     metadata: { name: "apps-d", namespace: "ns", labels: {} },
+                                     spec: { owner: "acme", package: "d", interval: "5m" } })
+    run_for(2)
+    operator.store("leaves").remove(other.merge(metadata: other[:metadata].merge(resourceVersion: "999999")))
+    request("t1")
+    expect(lost).to eq([])
+    expect(trace).to include(a_string_matching(/apply of Leaf apps-d by the operator -> 409/))
+    kept = server.get("leaves", "ns/apps-d")
+    expect([kept.dig(:metadata, :uid), kept[:spec], kept.dig(:metadata, :ownerReferences)])
+      .to eq([other.dig(:metadata, :uid), other[:spec], nil])
+    expect(server.all("leaves").map { |l| l.dig(:metadata, :name) }).to include(a_string_matching(/\Aapps-d-\h+\z/))
+  end
+
   it "applies a changed Leaf over another writer's version only after reading it again" do
     write_elsewhere_unseen("apps-a", 99)
     server.edit_spec("projects", "ns/apps", interval: "2h")

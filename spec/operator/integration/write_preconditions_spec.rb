@@ -50,6 +50,18 @@ RSpec.describe "operator writes on condition of the version read", kube: true do
     expect(leaf("flagger").dig(:status, :downloadCount)).to eq(3)
   end
 
+  it "creates a Leaf with the create-only resourceVersion once, and refuses it when the Leaf exists" do
+    body = { apiVersion: "stats-tracker.dev/v1alpha1", kind: "Leaf",
+             metadata: { name: "flagger-arm64", namespace: namespace,
+                         resourceVersion: StatsTracker::Operator::ProjectController::CREATE_ONLY },
+             spec: { owner: "fluxcd", ownerType: "org", package: "flagger-arm64", interval: "1h" } }
+    created = operator_leaves.apply(body)
+    expect(created.dig(:metadata, :resourceVersion)).not_to eq(StatsTracker::Operator::ProjectController::CREATE_ONLY)
+    expect { operator_leaves.apply(body.merge(spec: body[:spec].merge(interval: "2h"))) }
+      .to raise_error(Kubeclient::HttpError) { |e| expect(e.error_code).to eq(409) }
+    expect(leaf("flagger-arm64").dig(:spec, :interval)).to eq("1h")
+  end
+
   it "refuses an apply and a delete based on a version written since" do
     read = create_leaf("flux-cli")
     api_for("leaves").apply_status(name: "flux-cli", namespace: namespace, status: { downloadCount: 5 })

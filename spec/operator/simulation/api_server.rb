@@ -92,8 +92,8 @@ module StatsTracker
       end
 
       # As server-side apply: a resourceVersion in the body is a precondition on an existing
-      # object, and ignored when there is none (apply has no "must not exist" precondition); an
-      # apply that changes nothing is no new version.
+      # object, and ignored when there is none (so one no object has makes an apply create-only);
+      # an apply that changes nothing is no new version.
       def apply(plural, body, by: nil)
         meta = body[:metadata]
         key = "#{meta[:namespace]}/#{meta[:name]}"

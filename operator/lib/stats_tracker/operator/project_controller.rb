@@ -6,6 +6,7 @@ require_relative "controller/store"
 require_relative "controller/outcome_handler"
 require_relative "controller/write_conflicts"
 require_relative "kube/errors"
+require_relative "leaf_controller"
 
 module StatsTracker
   module Operator
@@ -19,6 +20,10 @@ module StatsTracker
       # Many Leafs report within moments of each other; aggregate them in one Project write
       # (KindController#owns).
       AGGREGATE_DELAY = 1.0
+      # The resourceVersion a new Leaf is applied with: etcd's first revision, which no object of
+      # ours can carry, so the apply creates or is refused (the java-operator-sdk's way to make
+      # a server-side apply create-only).
+      CREATE_ONLY = "1"
 
       def initialize(api:, leaf_api:, store:, leaf_store:, reconciler:, queue:, events:, metrics:, logger:,
                      on_rate_limited: ->(_seconds) {})
@@ -112,30 +117,40 @@ module StatsTracker
         in_place && !results.include?(:conflict)
       end
 
-      # An existing Leaf is applied on condition that it is the version read (its
-      # resourceVersion); a new one goes without (server-side apply has no precondition for an
-      # object that does not exist yet).
+      # Applied on condition that the Leaf is the version read: an existing one with its
+      # resourceVersion, a new one with a resourceVersion no object can have, which server-side
+      # apply ignores when it creates and refuses (409) when the Leaf exists after all (created
+      # by another replica, or by this one while the cache lagged).
       def apply_leaf(body)
         meta = body[:metadata]
         existing = @leaf_store.get("#{meta[:namespace]}/#{meta[:name]}")
         return :unchanged if existing && same_leaf?(existing, body)
 
-        version = existing&.dig(:metadata, :resourceVersion)
         applied = StatusDiff.compact(body)
-        applied = applied.merge(metadata: applied[:metadata].merge(resourceVersion: version)) if version
-        @leaf_api.apply(applied, force: true)
+        version = existing&.dig(:metadata, :resourceVersion) || CREATE_ONLY
+        @leaf_api.apply(applied.merge(metadata: applied[:metadata].merge(resourceVersion: version)), force: true)
         @logger.info("leaf applied", leaf: "#{meta[:namespace]}/#{meta[:name]}", package: body.dig(:spec, :package))
         :applied
       rescue StandardError => e
-        return leaf_conflict(existing, "apply") if existing && Controller::WriteConflicts.conflict?(e)
+        return leaf_conflict(existing, body, "apply") if Controller::WriteConflicts.conflict?(e)
 
         @logger.warn("leaf apply failed", leaf: meta[:name], error: Kube::Errors.describe(e))
         raise
       end
 
-      def leaf_conflict(leaf, what)
-        @conflicts.refresh(api: @leaf_api, store: @leaf_store, object: leaf, what: what)
+      # cached: the Leaf as this cache had it (nil: not at all); body: what was sent.
+      def leaf_conflict(cached, body, what)
+        fresh = @conflicts.refresh(api: @leaf_api, store: @leaf_store, object: cached || body, what: what)
+        leaf_reread(fresh, cached) if fresh
         :conflict
+      end
+
+      # The re-read Leaf's watch event will find the cache already holding it: if it is new to
+      # this cache or a user changed it, the Leaf controller is told here.
+      def leaf_reread(fresh, cached)
+        return unless Reconcilers::Schedule.changed_by_user?(fresh, cached)
+
+        @queue.add(Controller::ObjectKey.for(LeafController::KIND, fresh))
       end
 
       def same_leaf?(existing, body)
@@ -170,6 +185,8 @@ module StatsTracker
 
         fresh = @conflicts.refresh(api: @leaf_api, store: @leaf_store, object: leaf, what: "delete")
         return true if fresh.nil? # gone already
+
+        leaf_reread(fresh, leaf)
         return false unless attempts > 1 && still_ours?(fresh, leaf, project)
 
         delete_leaf(project, fresh, attempts: attempts - 1)

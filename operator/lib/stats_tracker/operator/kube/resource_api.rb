@@ -100,7 +100,7 @@ module StatsTracker
         # Server-side apply of `body` (a Hash: apiVersion/kind are filled in). With subresource
         # "status" only the status is applied; the field manager then owns exactly what it sent.
         # A metadata.resourceVersion in `body` is a precondition on an existing object (409 when
-        # it changed since); apply offers none for an object that does not exist yet.
+        # it changed since); when the object does not exist, apply creates it and ignores it.
         def apply(body, subresource: nil, force: true)
           meta = body.fetch(:metadata)
           path = resource_path(meta.fetch(:name), meta[:namespace], subresource)
