@@ -80,6 +80,24 @@ RSpec.describe StatsTracker::Operator::Controller::Informer do
     informer.dispatch(deletion)
     expect(informer.store.get("ns/a")&.dig(:spec, :n)).to eq(2)
   end
+
+  # A watch started from a list only sends what changed after it; a notice no newer than the
+  # list is left from a watch before it (the simulation queues those after a refused list).
+  it "ignores a notice no newer than the list it follows: a deleted object does not come back" do
+    server.create("leaves", leaf("a", 1))
+    server.reset_watches
+    informer.load(*server.list("leaves"))
+    server.edit_spec("leaves", "ns/a", n: 2)
+    server.user_delete("leaves", "ns/a")
+    informer.load(*server.list("leaves"))
+    calls.clear
+    clock.advance(60)
+    server.deliver_due.each do |_plural, _kind, notice|
+      informer.dispatch(notice)
+      expect(informer.store.keys).to eq([])
+    end
+    expect(calls).to eq([])
+  end
 end
 
 # Stand-ins for the informer's watch-loop spec below.

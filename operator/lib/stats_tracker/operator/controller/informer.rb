@@ -88,7 +88,7 @@ module StatsTracker
           end
 
           changed, removed = @store.replace(items, version: version)
-          @resource_version = @seen_version = version
+          @resource_version = @seen_version = @listed_version = version
           removed.each { |o| @handler.call(:delete, o, nil) }
           changed.each { |o| @handler.call(:upsert, @store.get(Store.key_for(o)), nil) }
           @synced = true
@@ -97,9 +97,14 @@ module StatsTracker
         end
 
         # Applies one watch notice to the cache and tells the handler.
+        # A watch started from a list only sends what changed after it, so a notice no newer than
+        # the last list is left over from a watch before it, and would bring back an object the
+        # list no longer has.
         def dispatch(notice)
           object = notice[:object]
           version = object&.dig(:metadata, :resourceVersion)
+          return if version && (version == @listed_version || Store.older?(version, @listed_version))
+
           @on_watch_event.call(notice[:type])
           case notice[:type]
           when "ADDED", "MODIFIED"
