@@ -71,7 +71,6 @@ module StatsTracker
       end
 
       # step: what the world just did; only delivering, working and waking change a cache.
-      # step: what the world just did; only delivering, working and waking change a cache.
       def after_step(step = nil)
         raise @found if @found
 
