@@ -70,6 +70,7 @@ module GemPackaging
   def smoke(keep: ENV.fetch("KEEP_SMOKE", nil))
     Dir.mktmpdir("stats_tracker-gem-smoke-") do |scratch|
       source = NativeGem::UserInstall.new(File.join(scratch, "source"), toolchain: true)
+      target_state = source.cargo_target_state
       source_seconds = source.install(gem_path)
       # RubyGems puts the compiled extension in the gem's lib/ as well as in extensions/.
       check_installed(source, binary_under: source.gem_home)
@@ -83,7 +84,7 @@ module GemPackaging
       check_cli(platform)
 
       check_bundler(File.join(scratch, "bundler"))
-      puts format("gem:smoke OK: gem install took %<source>.1f s for the source gem (cargo, warm CARGO_TARGET_DIR) " \
+      puts format("gem:smoke OK: gem install took %<source>.1f s for the source gem (cargo, #{target_state}) " \
                   "and %<platform>.1f s for the #{SMOKE_PLATFORM} gem (no compiler on PATH)",
                   source: source_seconds, platform: platform_seconds)
       keep_scratch(scratch, keep)

@@ -43,6 +43,14 @@ module NativeGem
       COMPILERS.select { |tool| dirs.any? { |d| File.executable?(File.join(d, tool)) } }
     end
 
+    # Whether the source gem's cargo build starts from a release build of an earlier install:
+    # read before #install, since it decides whether the install takes a minute or ten.
+    def cargo_target_state
+      return "no CARGO_TARGET_DIR: cargo's own target dir" unless cargo_target_dir
+
+      File.directory?(File.join(cargo_target_dir, "release")) ? "warm CARGO_TARGET_DIR" : "cold CARGO_TARGET_DIR"
+    end
+
     # `gem install --local FILE`. -> seconds it took
     def install(gem_file)
       timed { run!(RbConfig.ruby, "-S", "gem", "install", "--local", "--no-document", gem_file, chdir: dir) }
