@@ -1,6 +1,6 @@
 # frozen_string_literal: true
 
-require_relative "../simulation/world"
+require_relative "../simulation/scripted_operator"
 
 # The Project controller's Leaf applies and deletes carry the resourceVersion they were decided
 # on, scripted on the simulated clock and API server with the real queue, informers, controllers
@@ -9,15 +9,7 @@ require_relative "../simulation/world"
 RSpec.describe "Project Leaf writes on condition of the version read" do
   sim = StatsTracker::Simulation
 
-  let(:clock) { sim::Clock.new }
-  let(:trace) { [] }
-  let(:random) { Random.new(5) }
-  let(:server) { sim::ApiServer.new(clock: clock, random: random, trace: ->(line) { trace << line }) }
-  let(:github) { sim::Github.new(clock: clock, random: random, trace: ->(line) { trace << line }) }
-  let(:operator) do
-    sim::OperatorUnderTest.new(server: server, github: github, clock: clock, random: random, github_rate: 10,
-                               github_burst: 10)
-  end
+  include_context "scripted operator"
 
   # The operator's writes that replaced a version other than the one they were based on (the
   # lost_update invariant).
@@ -27,25 +19,7 @@ RSpec.describe "Project Leaf writes on condition of the version read" do
     server.on_write = lambda do |by, what, _plural, key, base:, replaces:|
       lost << "#{what} #{key}" if by && replaces && replaces.dig(:metadata, :resourceVersion) != base
     end
-    github.add_owner("acme", %w[a b c])
-    server.create("projects", { apiVersion: sim::ApiServer::GROUP_VERSION, kind: "Project",
-                                metadata: { name: "apps", namespace: "ns" }, spec: { owner: "acme", interval: "1h" } })
-    operator.informers.each { |plural, informer| informer.load(*server.list(plural)) }
-    run_for(30)
-  end
-
-  def run_for(seconds)
-    deadline = clock.now + seconds
-    while clock.now < deadline
-      server.deliver_due.each do |plural, kind, payload|
-        kind == :list ? operator.informers.fetch(plural).load(*payload) : operator.informers.fetch(plural).dispatch(payload)
-      end
-      while (k = operator.queue.get(timeout: 0))
-        operator.reconcile(k)
-        operator.queue.done(k)
-      end
-      clock.advance(0.25)
-    end
+    start_project(%w[a b c])
   end
 
   # Another writer changes the Leaf's status; the cache still holds the version before.

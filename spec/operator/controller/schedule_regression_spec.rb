@@ -1,44 +1,16 @@
 # frozen_string_literal: true
 
-require_relative "../simulation/world"
+require_relative "../simulation/scripted_operator"
 
 # The two ways the listing retry of issue #19 was lost, scripted step by step on the simulated
 # clock, API server and GitHub with the real queue, informers, controllers and reconcilers.
 RSpec.describe "Project listing retry during a backoff" do
-  sim = StatsTracker::Simulation
+  include_context "scripted operator"
 
-  let(:clock) { sim::Clock.new }
-  let(:trace) { [] }
-  let(:random) { Random.new(5) }
-  let(:server) { sim::ApiServer.new(clock: clock, random: random, trace: ->(line) { trace << line }) }
-  let(:github) { sim::Github.new(clock: clock, random: random, trace: ->(line) { trace << line }) }
-  let(:operator) do
-    sim::OperatorUnderTest.new(server: server, github: github, clock: clock, random: random, github_rate: 10,
-                               github_burst: 10)
-  end
   let(:key) { StatsTracker::Operator::Controller::ObjectKey.new(:project, "ns", "apps") }
 
   before do
-    github.add_owner("acme", %w[a b c d e])
-    server.create("projects", { apiVersion: sim::ApiServer::GROUP_VERSION, kind: "Project",
-                                metadata: { name: "apps", namespace: "ns" }, spec: { owner: "acme", interval: "1h" } })
-    operator.informers.each { |plural, informer| informer.load(*server.list(plural)) }
-    run_for(30)
-  end
-
-  # What the informers and workers do, on simulated time.
-  def run_for(seconds)
-    deadline = clock.now + seconds
-    while clock.now < deadline
-      server.deliver_due.each do |plural, kind, payload|
-        kind == :list ? operator.informers.fetch(plural).load(*payload) : operator.informers.fetch(plural).dispatch(payload)
-      end
-      while (k = operator.queue.get(timeout: 0))
-        operator.reconcile(k)
-        operator.queue.done(k)
-      end
-      clock.advance(0.25)
-    end
+    start_project(%w[a b c d e])
   end
 
   def listing_reads(fault = nil)

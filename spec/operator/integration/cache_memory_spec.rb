@@ -24,6 +24,26 @@ RSpec.describe "operator cache memory", kube: true do
     served == cached
   end
 
+  # The operator with the fluxcd Project Ready, nothing queued, and its cache as the API server
+  # has it: the watch event of the last status write can trail the empty queue, and a relist that
+  # sees a newer Leaf than the cache holds rightly replaces it.
+  def settled_operator
+    serve_fluxcd(pages)
+    runtime = start_operator(pages, watches: watches)
+    apply_project("fluxcd")
+    wait_project_ready("fluxcd", packages: 22)
+    wait_for("the queue to settle") { runtime.manager.queue.depth.zero? && !runtime.manager.queue.processing? }
+    wait_for("the cache to hold every Leaf as the API server has it") { cache_current?(runtime) }
+    runtime
+  end
+
+  # A real 410 Gone on the Leafs' watch, and the relist that follows.
+  def relist_leaves(runtime)
+    lists = informer(runtime, "leaves").lists
+    watches.expire("leaves")
+    wait_for("a relist") { informer(runtime, "leaves").lists > lists }
+  end
+
   it "caches objects without managedFields or anything else of metadata the controllers do not read" do
     serve_fluxcd(pages)
     runtime = start_operator(pages, watches: watches)
@@ -42,21 +62,12 @@ RSpec.describe "operator cache memory", kube: true do
     end
 
     # After a relist too.
-    lists = informer(runtime, "leaves").lists
-    watches.expire("leaves")
-    wait_for("a relist") { informer(runtime, "leaves").lists > lists }
+    relist_leaves(runtime)
     expect(cached_leaves(runtime).flat_map { |l| l[:metadata].keys }.uniq).not_to include(:managedFields, :creationTimestamp)
   end
 
   it "holds a value many Leafs share once, and keeps an unchanged object across a relist" do
-    serve_fluxcd(pages)
-    runtime = start_operator(pages, watches: watches)
-    apply_project("fluxcd")
-    wait_project_ready("fluxcd", packages: 22)
-    wait_for("the queue to settle") { runtime.manager.queue.depth.zero? && !runtime.manager.queue.processing? }
-    # The watch event of the last status write can trail the empty queue; a relist that sees a
-    # newer Leaf than the cache holds rightly replaces it.
-    wait_for("the cache to hold every Leaf as the API server has it") { cache_current?(runtime) }
+    runtime = settled_operator
 
     leaves = cached_leaves(runtime)
     owners = leaves.map { |l| l.dig(:spec, :owner) }
@@ -68,7 +79,6 @@ RSpec.describe "operator cache memory", kube: true do
 
     store = informer(runtime, "leaves").store
     before = store.get("#{namespace}/fluxcd-flagger")
-    lists = informer(runtime, "leaves").lists
     # Nothing changed, so the relist builds no second copy of any Leaf: no listed Leaf is
     # transformed (a transformed one is frozen; a listed one is fresh from the JSON parser).
     copies = []
@@ -76,8 +86,7 @@ RSpec.describe "operator cache memory", kube: true do
       copies << object.dig(:metadata, :name) if object[:kind] == "Leaf" && !object.frozen?
       original.call(object)
     end
-    watches.expire("leaves")
-    wait_for("a relist") { informer(runtime, "leaves").lists > lists }
+    relist_leaves(runtime)
     expect(store.get("#{namespace}/fluxcd-flagger")).to equal(before)
     expect(copies).to be_empty
   end
@@ -86,16 +95,8 @@ RSpec.describe "operator cache memory", kube: true do
   # reachable from it once the watch has replaced every listed object, or each relist leaves a
   # second copy of the cache behind until the thread next raises.
   it "keeps no listed object alive once the watch has replaced it" do
-    serve_fluxcd(pages)
-    runtime = start_operator(pages, watches: watches)
-    apply_project("fluxcd")
-    wait_project_ready("fluxcd", packages: 22)
-    wait_for("the queue to settle") { runtime.manager.queue.depth.zero? && !runtime.manager.queue.processing? }
-    wait_for("the cache to hold every Leaf as the API server has it") { cache_current?(runtime) }
-
-    lists = informer(runtime, "leaves").lists
-    watches.expire("leaves")
-    wait_for("a relist") { informer(runtime, "leaves").lists > lists }
+    runtime = settled_operator
+    relist_leaves(runtime)
     listed = ObjectSpace::WeakMap.new
     versions = cached_leaves(runtime).to_h do |l|
       listed[l] = true
