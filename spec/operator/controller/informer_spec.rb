@@ -153,6 +153,14 @@ RSpec.describe StatsTracker::Operator::Controller::Informer, "watch loop" do
     { metadata: { name: name, namespace: "ns", resourceVersion: version } }
   end
 
+  # An informer whose every watch is opened by the block (given the watch's url:, connection:
+  # and read_timeout:), returning a scripted stream.
+  def scripted_informer(api, stop, handler: ->(_type, _object, _previous) {}, &open_watch)
+    described_class.new(api: api, logger: StatsTracker::Operator::Log.new(io: StringIO.new), stop: stop,
+                        handler: handler, backoff: StatsTracker::Backoff.new(base: 0.01, cap: 0.01),
+                        watch_stream: open_watch)
+  end
+
   it "resumes from the last resourceVersion after a watch ends, and relists after 410 Gone" do
     stop = StatsTracker::Operator::Controller::StopSignal.new
     api = InformerWatchLoop::ScriptedApi.new([[[leaf("a", "10")], "10"], [[leaf("a", "10"), leaf("b", "12")], "13"]])
@@ -160,14 +168,12 @@ RSpec.describe StatsTracker::Operator::Controller::Informer, "watch loop" do
               [[{ type: "MODIFIED", object: leaf("b", "12") }], :gone],
               [[], :hang]]
     seen = Queue.new
-    informer = described_class.new(api: api, logger: StatsTracker::Operator::Log.new(io: StringIO.new), stop: stop,
-                                   handler: ->(_type, object, _previous) { seen << object.dig(:metadata, :name) },
-                                   backoff: StatsTracker::Backoff.new(base: 0.01, cap: 0.01),
-                                   watch_stream: lambda { |url:, connection:, read_timeout:|
-                                     expect([url.host, connection, read_timeout]).to eq(["api.invalid", nil, 90])
-                                     notices, ending = script.shift
-                                     InformerWatchLoop::ScriptedStream.new(notices, ending, stop)
-                                   })
+    informer = scripted_informer(api, stop, handler: ->(_type, object, _previous) { seen << object.dig(:metadata, :name) }) \
+    do |url:, connection:, read_timeout:|
+      expect([url.host, connection, read_timeout]).to eq(["api.invalid", nil, 90])
+      notices, ending = script.shift
+      InformerWatchLoop::ScriptedStream.new(notices, ending, stop)
+    end
     informer.start
     Timeout.timeout(60) { sleep 0.01 until script.empty? }
     stop.stop!
@@ -177,16 +183,10 @@ RSpec.describe StatsTracker::Operator::Controller::Informer, "watch loop" do
     expect(informer.store.get("ns/b").dig(:metadata, :resourceVersion)).to eq("12")
     expect(Array.new(seen.size) { seen.pop }.first(3)).to eq(%w[a b b])
   end
-end
 
-# client-go's reflector: a LIST at start and after 410 Gone, never on a timer. Every watch that
-# ends resumes from the last resourceVersion, however long the informer has been running, so a
-# quiet cluster costs the API server no full list of every object and the operator no second copy.
-RSpec.describe StatsTracker::Operator::Controller::Informer, "over hours" do
-  def leaf(name, version)
-    { metadata: { name: name, namespace: "ns", resourceVersion: version } }
-  end
-
+  # client-go's reflector: a LIST at start and after 410 Gone, never on a timer. Every watch that
+  # ends resumes from the last resourceVersion, however long the informer has been running, so a
+  # quiet cluster costs the API server no full list of every object and the operator no second copy.
   it "lists once while watches end for a day, and lists again only after 410 Gone" do
     stop = StatsTracker::Operator::Controller::StopSignal.new
     api = InformerWatchLoop::ScriptedApi.new([[[leaf("a", "10")], "10"], [[leaf("a", "40")], "40"]])
@@ -198,14 +198,11 @@ RSpec.describe StatsTracker::Operator::Controller::Informer, "over hours" do
       now = original.call(clock, *rest)
       clock == Process::CLOCK_MONOTONIC ? now + (hours * 3600) : now
     end
-    informer = described_class.new(api: api, logger: StatsTracker::Operator::Log.new(io: StringIO.new), stop: stop,
-                                   handler: ->(_type, _object, _previous) {},
-                                   backoff: StatsTracker::Backoff.new(base: 0.01, cap: 0.01),
-                                   watch_stream: lambda { |**|
-                                     notices, ending = script.shift
-                                     hours += 1
-                                     InformerWatchLoop::ScriptedStream.new(notices, ending, stop)
-                                   })
+    informer = scripted_informer(api, stop) do |**|
+      notices, ending = script.shift
+      hours += 1
+      InformerWatchLoop::ScriptedStream.new(notices, ending, stop)
+    end
     informer.start
     Timeout.timeout(60) { sleep 0.01 until script.empty? || api.lists > 2 }
     stop.stop!
