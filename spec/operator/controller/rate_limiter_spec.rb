@@ -41,6 +41,29 @@ RSpec.describe StatsTracker::Operator::Controller::RateLimiter do
     expect(limiter.take("busy1", namespace: "busy")).to be_within(1e-9).of(1.5)
   end
 
+  it "puts a listing read ahead of the page reads waiting in its namespace, behind earlier listings" do
+    3.times { |i| limiter.take("k#{i}") }
+    2.times { |i| limiter.take("leaf#{i}", namespace: "ns") }
+    expect(limiter.take("project", namespace: "ns", listing: true)).to be_within(1e-9).of(0.5)
+    expect(limiter.take("other-project", namespace: "ns", listing: true)).to be_within(1e-9).of(1.0)
+    expect(limiter.take("leaf0", namespace: "ns")).to be_within(1e-9).of(1.5)
+    # Another namespace still gets its round: the listings do not jump the line across tenants.
+    expect(limiter.take("quiet", namespace: "quiet")).to be_within(1e-9).of(1.0)
+    expect(limiter.take("project", namespace: "ns", listing: true)).to be_within(1e-9).of(0.5)
+  end
+
+  it "keeps the token a waiting listing was told to come for from its namespace's page reads" do
+    3.times { |i| limiter.take("k#{i}") }
+    expect(limiter.take("leaf", namespace: "ns")).to be_within(1e-9).of(0.5)
+    expect(limiter.take("project", namespace: "ns", listing: true)).to be_within(1e-9).of(0.5)
+    now[0] += 0.5
+    expect(limiter.take("leaf", namespace: "ns")).to be_within(1e-9).of(0.5)
+    expect(limiter.take("elsewhere", namespace: "other")).to eq(0.0) # another tenant's turn is its own
+    now[0] += 0.5
+    expect(limiter.take("project", namespace: "ns", listing: true)).to eq(0.0)
+    expect(limiter.take("leaf", namespace: "ns")).to be_within(1e-9).of(0.5)
+  end
+
   it "gives up the place of a key that does not come back" do
     3.times { |i| limiter.take("k#{i}") }
     limiter.take("gone")

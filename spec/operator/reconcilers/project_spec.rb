@@ -8,7 +8,7 @@ RSpec.describe StatsTracker::Operator::Reconcilers::Project do
   let(:fetcher) { StatsTracker::Fetcher.new(base_url: pages.base_url, max_retries: 0) }
   let(:now) { [Time.utc(2026, 11, 1, 12, 0, 0)] }
   let(:reconciler) do
-    described_class.new(fetcher_for: ->(_p) { fetcher }, parser: StatsTracker::Parser.new, acquire: ->(_p) { 0.0 },
+    described_class.new(fetcher_for: ->(_p) { fetcher }, parser: StatsTracker::Parser.new, acquire: ->(_p, **) { 0.0 },
                         clock: -> { now[0] }, random: Random.new(1))
   end
   let(:listing) { %w[listing-fluxcd-page1.html listing-fluxcd-page2.html listing-fluxcd-page3.html] }
@@ -103,7 +103,7 @@ RSpec.describe StatsTracker::Operator::Reconcilers::Project do
   it "fails with ListingIncomplete when the process stops between two listing pages" do
     answers = [0.0, 0.0, Float::INFINITY] # before the read, before page 2, before page 3
     stopping = described_class.new(fetcher_for: ->(_p) { fetcher }, parser: StatsTracker::Parser.new,
-                                   acquire: ->(_p) { answers.shift }, clock: -> { now[0] })
+                                   acquire: ->(_p, **) { answers.shift }, clock: -> { now[0] })
     plan = stopping.reconcile(project, owned_leaves: [owned_leaf("flagger")])
     expect(pages.request_count("/orgs/fluxcd/packages?")).to eq(2)
     expect(plan.desired_leaves).to be_nil
@@ -112,7 +112,7 @@ RSpec.describe StatsTracker::Operator::Reconcilers::Project do
 
   def budget(*answers)
     described_class.new(fetcher_for: ->(_p) { fetcher }, parser: StatsTracker::Parser.new, clock: -> { now[0] },
-                        random: Random.new(1), acquire: ->(_p) { answers.empty? ? 0.0 : answers.shift })
+                        random: Random.new(1), acquire: ->(_p, **) { answers.empty? ? 0.0 : answers.shift })
   end
 
   def listing_requests(page)

@@ -68,8 +68,8 @@ module StatsTracker
       private
 
       # As Runtime's: a token now, or the seconds until the object's turn (the worker moves on).
-      def acquire(object)
-        @limiter.take(object.dig(:metadata, :uid), namespace: object.dig(:metadata, :namespace))
+      def acquire(object, listing: false)
+        @limiter.take(object.dig(:metadata, :uid), namespace: object.dig(:metadata, :namespace), listing: listing)
       end
     end
   end

@@ -253,10 +253,10 @@ module StatsTracker
 
       # Never waits: an object without a token is requeued for its turn. Once stopping, no turn
       # will come in this process.
-      def acquire_github(object)
+      def acquire_github(object, listing: false)
         return Float::INFINITY if @manager.stop_signal.stopped?
 
-        @limiter.take(object.dig(:metadata, :uid), namespace: object.dig(:metadata, :namespace))
+        @limiter.take(object.dig(:metadata, :uid), namespace: object.dig(:metadata, :namespace), listing: listing)
       end
 
       def count_github(status)

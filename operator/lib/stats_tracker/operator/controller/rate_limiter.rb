@@ -8,7 +8,9 @@ module StatsTracker
       # Nothing here waits: a worker that finds no token is told when to come back and is free for
       # other keys meanwhile. The keys told to wait keep a place in line, and their places are
       # dealt round-robin across namespaces, so one tenant with a thousand waiting objects does
-      # not push another tenant's one object back by a thousand tokens.
+      # not push another tenant's one object back by a thousand tokens. Within a namespace,
+      # listing reads go first: one listing decides which Leafs exist and answers a user's edit,
+      # while the Leaf reads queued beside it (often set off by that same edit) only refresh counts.
       # Optional reads (versions pages) take only spare tokens, so they never delay a count.
       class RateLimiter
         # A waiter that has not come back this long after its turn (its object deleted, or no
@@ -17,6 +19,8 @@ module StatsTracker
         # A bucket short of a whole token by a float rounding error holds one: told to wait a
         # few picoseconds, a key would be handed straight back with the clock barely moved.
         ROUNDING = 1e-9
+        # due: when the key was told to come back; listing: a listing read.
+        Place = Struct.new(:due, :listing)
 
         def initialize(rate:, burst:, clock: -> { Process.clock_gettime(Process::CLOCK_MONOTONIC) })
           @rate = rate.to_f
@@ -25,7 +29,7 @@ module StatsTracker
           @tokens = @burst
           @stamp = clock.call
           @paused_until = 0.0
-          # namespace => { key => time it was told to come back }, each in order of arrival.
+          # namespace => { key => Place }, listings first, each part in order of arrival.
           @lines = {}
           # Tokens an optional read must leave in the bucket for the counts that come next.
           @reserve = (@burst / 2).floor
@@ -33,22 +37,22 @@ module StatsTracker
         end
 
         # Takes a token for `key` and returns 0.0, or returns the seconds until its turn (the pause
-        # GitHub asked for, then its place in line); never waits.
-        def take(key, namespace: nil)
+        # GitHub asked for, then its place in line); never waits. listing: a listing read, which
+        # joins its namespace's line behind the listings already there and ahead of the rest.
+        def take(key, namespace: nil, listing: false)
           @lock.synchronize do
             now = @clock.call
             refill(now)
             forget_stale(now)
-            if @paused_until <= now && @tokens >= 1 - ROUNDING
+            if @paused_until <= now && @tokens >= 1 + listings_ahead(key, namespace, listing) - ROUNDING
               @tokens -= 1
               leave(key, namespace)
               next 0.0
             end
 
-            line = (@lines[namespace] ||= {})
-            line[key] = now # a key already in line keeps its place
+            join(key, namespace, listing)
             wait = turn_wait(place(key, namespace), now)
-            line[key] = now + wait
+            @lines[namespace][key].due = now + wait
             wait
           end
         end
@@ -77,6 +81,24 @@ module StatsTracker
           @lines.each_value.any? { |line| !line.empty? }
         end
 
+        # The listings waiting in the key's namespace that a token must be left for: those ahead of
+        # it in line, and for a page read every one (they come back for the tokens they were told of).
+        def listings_ahead(key, namespace, listing)
+          line = @lines[namespace] or return 0
+          listings = line.each_pair.take_while { |_, place| place.listing }.map(&:first)
+          listing ? listings.index(key) || listings.size : (listings - [key]).size
+        end
+
+        # A key already in line keeps its place.
+        def join(key, namespace, listing)
+          line = (@lines[namespace] ||= {})
+          return if line.key?(key)
+
+          listings, rest = line.partition { |_, place| place.listing }
+          @lines[namespace] = listings.to_h.merge(key => Place.new(0.0, listing)).merge(rest.to_h) if listing && rest.any?
+          @lines[namespace][key] ||= Place.new(0.0, listing)
+        end
+
         def leave(key, namespace)
           line = @lines[namespace] or return
           line.delete(key)
@@ -84,7 +106,7 @@ module StatsTracker
         end
 
         def forget_stale(now)
-          @lines.each_value { |line| line.delete_if { |_, due| due + FORGET_AFTER < now } }
+          @lines.each_value { |line| line.delete_if { |_, place| place.due + FORGET_AFTER < now } }
           @lines.delete_if { |_, line| line.empty? }
         end
 

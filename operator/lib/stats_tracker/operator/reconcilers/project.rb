@@ -40,7 +40,8 @@ module StatsTracker
           end
         end
 
-        # acquire: ->(project) { seconds } takes a GitHub token (see Leaf#initialize); never waits.
+        # acquire: ->(project, listing: true) { seconds } takes a GitHub token (see Leaf#initialize)
+        #   for a listing read, which goes ahead of the Leaf reads waiting in its namespace; never waits.
         def initialize(fetcher_for:, parser:, acquire:, clock: -> { Time.now }, random: Random.new,
                        on_github_response: ->(_status) {})
           @fetcher_for = fetcher_for
@@ -71,7 +72,7 @@ module StatsTracker
           wait = listing_held && !user_waiting?(project) ? interval : Schedule.due_in(project, interval: interval, now: now)
           return aggregate_only(project, status, owned_leaves, wait) if wait.positive?
 
-          turn = @acquire.call(project)
+          turn = @acquire.call(project, listing: true)
           return Plan.new(outcome: Outcome.new(status: status)) if turn.infinite?
           return waiting(project, status, owned_leaves, turn) if turn.positive?
 
@@ -135,7 +136,7 @@ module StatsTracker
           fetcher = @fetcher_for.call(project)
           proceed = lambda do
             turn[:pages] += 1
-            turn[:wait] = turn[:pages] < PAGES_PER_TURN ? @acquire.call(project) : 0.0
+            turn[:wait] = turn[:pages] < PAGES_PER_TURN ? @acquire.call(project, listing: true) : 0.0
             turn[:pages] < PAGES_PER_TURN && turn[:wait].zero?
           end
           chain = ListingChain.new(max_pages: MAX_PAGES, proceed: proceed,
