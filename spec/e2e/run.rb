@@ -34,7 +34,7 @@ module StatsTracker
       def initialize(node:, root:)
         @node = node
         @root = root
-        @checks = Checks.new
+        @checks = Checks.new(on_failure: ->(result) { keep_cluster_logs(failed: result) })
         @kubectl = Kubectl.new(node: node)
         @signing = Signing.new
       end
@@ -62,10 +62,12 @@ module StatsTracker
 
       def monotonic = Process.clock_gettime(Process::CLOCK_MONOTONIC)
 
-      # Before teardown drains the Pods; never in the way of teardown itself.
-      def keep_cluster_logs
-        ClusterLogs.new(node: @node, namespace: Scenarios::NS, selector: Kubectl::OPERATOR_SELECTOR)
-                   .write(File.join(@node.log_dir, CLUSTER_LOGS))
+      # Before teardown drains the Pods, and as each check fails (a later check may replace the
+      # Pods it ran against); never in the way of teardown itself.
+      def keep_cluster_logs(failed: nil)
+        dir = File.join(@node.log_dir, CLUSTER_LOGS)
+        dir = File.join(dir, "after-#{@checks.results.size}-#{failed.name[/\A[\w ]+/].strip.tr(" ", "-")}") if failed
+        ClusterLogs.new(node: @node, namespace: Scenarios::NS, selector: Kubectl::OPERATOR_SELECTOR).write(dir)
       rescue StandardError => e
         warn "e2e: could not keep the operator Pod logs and Events: #{e.class}: #{e.message}"
       end

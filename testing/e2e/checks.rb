@@ -10,8 +10,11 @@ module StatsTracker
 
       attr_reader :results
 
-      def initialize(io: $stdout)
+      # on_failure: ->(result) {} for each check that ran and failed, called at once, while what
+      # it ran against is still there (the Pods a later check replaces take their logs with them).
+      def initialize(io: $stdout, on_failure: ->(_result) {})
         @io = io
+        @on_failure = on_failure
         @results = []
         @blocked_by = nil
       end
@@ -28,6 +31,7 @@ module StatsTracker
       rescue StandardError => e
         @blocked_by = name if setup
         record(Result.new(name: name, ok: false, message: "#{e.class}: #{e.message}", seconds: elapsed(started)))
+          .tap { |result| keep(result) }
       end
 
       # Checks that run regardless of earlier failures (teardown).
@@ -48,6 +52,12 @@ module StatsTracker
       private
 
       def elapsed(started) = (Process.clock_gettime(Process::CLOCK_MONOTONIC) - started).round(1)
+
+      def keep(result)
+        @on_failure.call(result)
+      rescue StandardError => e
+        @io.puts("     could not keep what the failure left: #{e.class}: #{e.message}")
+      end
 
       def record(result)
         @results << result
