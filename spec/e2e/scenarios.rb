@@ -143,9 +143,12 @@ module StatsTracker
           successor = holder if holder && !holder.empty? && holder != leader
         end
         took = monotonic - deleted_at
-        generation = bump_project
-        @kubectl.wait("Project reconciled by the new leader", timeout: 120, interval: 1) do
-          @kubectl.project.dig("status", "observedGeneration") == generation
+        # A requestedAt token, not a spec edit: the Project is Flux's, and kustomize-controller puts
+        # an edited spec back whenever it applies the samples (the operator's rollout sets that
+        # off), after which the edited generation is never the one observed.
+        token = @kubectl.request_reconcile("project", "fluxcd", namespace: SAMPLES)
+        @kubectl.wait("Project reconciled by the new leader (requestedAt #{token} handled)", timeout: 120, interval: 1) do
+          @kubectl.project.dig("status", "lastHandledReconcileAt") == token
         end
         sampler[:stop] = true
         sampler.join
@@ -257,13 +260,6 @@ module StatsTracker
         body[/^stats_tracker_leader(?:\{[^}]*\})? (\d+)/, 1]&.to_i
       rescue SystemCallError, IOError, Net::OpenTimeout, Net::ReadTimeout
         nil
-      end
-
-      def bump_project
-        current = @kubectl.project
-        interval = current.dig("spec", "interval") == "1h" ? "59m" : "1h"
-        @kubectl.run!("patch", "project", "fluxcd", "-n", SAMPLES, "--type=merge", "-p", { spec: { interval: interval } }.to_json)
-        @kubectl.project.dig("metadata", "generation")
       end
 
       def memory_bytes(quantity)

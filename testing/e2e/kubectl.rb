@@ -58,9 +58,9 @@ module StatsTracker
       end
 
       # Sets reconcile.fluxcd.io/requestedAt, the documented way to ask a Flux object to reconcile now.
-      def request_reconcile(kind, name)
+      def request_reconcile(kind, name, namespace: "flux-system")
         stamp = Time.now.utc.strftime("%Y-%m-%dT%H:%M:%S.%NZ")
-        run!("annotate", "--overwrite", "-n", "flux-system", kind, name, "reconcile.fluxcd.io/requestedAt=#{stamp}")
+        run!("annotate", "--overwrite", "-n", namespace, kind, name, "reconcile.fluxcd.io/requestedAt=#{stamp}")
         stamp
       end
     end
