@@ -51,6 +51,10 @@ RSpec.describe "operator simulation" do
       expect(run_lone(24, invariants).report).to start_with("seed 24: ok")
     end
 
+    it "seed 451: a leader whose thread stalls inside a renewal does not renew late and hold the others off" do
+      expect(run_seed(451, invariants, fault_hours: 3.0).report).to start_with("seed 451: ok")
+    end
+
     it "seed 3: a relist from a lagging API server does not bring a deleted Leaf back into the cache" do
       expect(run_seed(3, invariants, faults: sim::World::ELECTION_FAULTS).report).to start_with("seed 3: ok")
     end

@@ -114,6 +114,10 @@ module StatsTracker
           observe(spec)
           holder = spec[:holderIdentity]
           return false if holder && !holder.empty? && holder != @identity && !expired?(spec)
+          # The deadline passed while this attempt ran (a stalled thread, a slow GET): this
+          # process has stopped leading, and a renewal now would only make the others wait a
+          # whole lease duration more before they may take over.
+          return false if @leader && @monotonic.call >= @valid_until
 
           transitions = spec[:leaseTransitions].to_i + (holder == @identity ? 0 : 1)
           fresh = spec.merge(holderIdentity: @identity, leaseDurationSeconds: @lease_duration,
