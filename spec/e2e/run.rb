@@ -178,13 +178,16 @@ module StatsTracker
         @kubectl.run!("apply", "--server-side", "-k", dir)
       end
 
+      # LOG_LEVEL=debug: the Pod logs a failed check keeps then say what the operator decided
+      # (why a reconcile waited or was skipped), not only what it wrote.
       def overlay(verify_patch)
         env_patch = { "apiVersion" => "apps/v1", "kind" => "Deployment",
                       "metadata" => { "name" => "stats-tracker-operator", "namespace" => "stats-tracker-system" },
                       "spec" => { "template" => { "spec" => { "containers" => [
                         { "name" => "operator", "env" => [{ "name" => "GITHUB_BASE_URL", "value" => @pages.base_url },
                                                           { "name" => "GITHUB_RATE", "value" => "50" },
-                                                          { "name" => "GITHUB_BURST", "value" => "50" }] }
+                                                          { "name" => "GITHUB_BURST", "value" => "50" },
+                                                          { "name" => "LOG_LEVEL", "value" => "debug" }] }
                       ] } } } }
         { "apiVersion" => "kustomize.config.k8s.io/v1beta1", "kind" => "Kustomization",
           # kustomize takes no absolute paths.

@@ -147,16 +147,17 @@ module StatsTracker
         # an edited spec back whenever it applies the samples (the operator's rollout sets that
         # off), after which the edited generation is never the one observed.
         token = @kubectl.request_reconcile("project", "fluxcd", namespace: SAMPLES)
-        @kubectl.wait("Project reconciled by the new leader (requestedAt #{token} handled)", timeout: 120, interval: 1) do
+        @kubectl.wait("Project reconciled by the new leader (requestedAt #{token} handled)", timeout: 120, interval: 0.5) do
           @kubectl.project.dig("status", "lastHandledReconcileAt") == token
         end
+        handled = monotonic - deleted_at - took
         sampler[:stop] = true
         sampler.join
         raise "two replicas reported leader=1 at once: #{both.first(3)}" unless both.empty?
 
         role = successor == standby ? "the standby" : "the replacement Pod, not the standby #{standby}"
-        format("%<to>s (%<role>s) took the Lease %<s>.1f s after the leader's Pod was deleted; never two leaders",
-               to: successor, role: role, s: took)
+        format("%<to>s (%<role>s) took the Lease %<s>.1f s after the leader's Pod was deleted, and handled a " \
+               "requestedAt %<h>.1f s after that; never two leaders", to: successor, role: role, s: took, h: handled)
       end
 
       def flux_reverts_drift
@@ -255,8 +256,11 @@ module StatsTracker
         end
       end
 
+      # Short timeouts: the deleted leader's address goes away under the sampler, and Net::HTTP's
+      # default minute-long connect timeout would leave every replica unsampled meanwhile (and
+      # hold the check's end back by as much).
       def leader_metric(ip)
-        body = Net::HTTP.get(URI("http://#{ip}:8080/metrics"))
+        body = Net::HTTP.start(ip, 8080, open_timeout: 1, read_timeout: 2) { |http| http.get("/metrics").body }
         body[/^stats_tracker_leader(?:\{[^}]*\})? (\d+)/, 1]&.to_i
       rescue SystemCallError, IOError, Net::OpenTimeout, Net::ReadTimeout
         nil
