@@ -55,6 +55,10 @@ RSpec.describe "operator simulation" do
       expect(run_seed(451, invariants, fault_hours: 3.0).report).to start_with("seed 451: ok")
     end
 
+    it "seed 456: the takeover bound waits out a stalled lease request that another fault's entry replaced" do
+      expect(run_seed(456, invariants, fault_hours: 3.0).report).to start_with("seed 456: ok")
+    end
+
     it "seed 3: a relist from a lagging API server does not bring a deleted Leaf back into the cache" do
       expect(run_seed(3, invariants, faults: sim::World::ELECTION_FAULTS).report).to start_with("seed 3: ok")
     end

@@ -48,6 +48,9 @@ module StatsTracker
         @slow_max = 0.0
         @lease = nil
         @lease_faults = {}
+        # The latest end of any stall: a stalled request returns only then, even after another
+        # fault replaced the stall's entry or the faults were cleared.
+        @stalled_until = -1.0
         @replica_slow = {}
         @lost_responses = 0
         @preconditions = true
@@ -264,7 +267,7 @@ module StatsTracker
 
       # Until when some requests may be slow or refused (the server's, or one replica's).
       def slow_until
-        ([@slow_until] + @replica_slow.values.map(&:first) + @lease_faults.values.map(&:last)).max
+        ([@slow_until, @stalled_until] + @replica_slow.values.map(&:first) + @lease_faults.values.map(&:last)).max
       end
 
       # One leg of a request from `identity`: 0 unless the server or that replica is slow now.
@@ -296,6 +299,7 @@ module StatsTracker
       # GVL by a long native call, so no HTTP timeout cuts the request short).
       def lease_fault(identity, mode, till)
         @lease_faults[identity] = [mode, till]
+        @stalled_until = [@stalled_until, till].max if mode == :stall
       end
 
       def clear_replica_faults
