@@ -10,10 +10,8 @@ RSpec.describe "GitHub turns for a Project's listing" do
   include_context "scripted operator"
 
   let(:packages) { Array.new(22) { |i| "pkg-#{i}" } }
-  let(:operator) do
-    StatsTracker::Simulation::OperatorUnderTest.new(server: server, github: github, clock: clock, random: random,
-                                                    github_rate: 1, github_burst: 5)
-  end
+  let(:github_rate) { 1 }
+  let(:github_burst) { 5 }
 
   def observed_generation
     server.get("projects", "ns/apps").dig(:status, :observedGeneration)

@@ -11,9 +11,12 @@ RSpec.shared_context "scripted operator" do
   let(:random) { Random.new(5) }
   let(:server) { StatsTracker::Simulation::ApiServer.new(clock: clock, random: random, trace: ->(line) { trace << line }) }
   let(:github) { StatsTracker::Simulation::Github.new(clock: clock, random: random, trace: ->(line) { trace << line }) }
+  # The GitHub budget; a spec about turns for it sets the production one.
+  let(:github_rate) { 10 }
+  let(:github_burst) { 10 }
   let(:operator) do
     StatsTracker::Simulation::OperatorUnderTest.new(server: server, github: github, clock: clock, random: random,
-                                                    github_rate: 10, github_burst: 10)
+                                                    github_rate: github_rate, github_burst: github_burst)
   end
 
   # A Project "ns/apps" for GitHub owner "acme" with `packages`, listed into the informers and

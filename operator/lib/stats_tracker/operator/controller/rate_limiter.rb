@@ -86,7 +86,7 @@ module StatsTracker
         def listings_ahead(key, namespace, listing)
           line = @lines[namespace] or return 0
           listings = line.each_pair.take_while { |_, place| place.listing }.map(&:first)
-          listing ? listings.index(key) || listings.size : (listings - [key]).size
+          listing ? listings.index(key) || listings.size : listings.size
         end
 
         # A key already in line keeps its place.
